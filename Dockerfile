@@ -1,0 +1,56 @@
+# syntax=docker/dockerfile:1
+# One image for every service of the platform; the command picks the service, e.g.
+#   docker run brokerage-platform gateway/dist/index.js
+
+# Only the manifests, so that the dependency layers are rebuilt only when dependencies change.
+FROM scratch AS manifests
+COPY package.json package-lock.json /app/
+COPY common/package.json /app/common/
+COPY gateway/package.json /app/gateway/
+COPY subgraphs/users/package.json /app/subgraphs/users/
+COPY subgraphs/listings/package.json /app/subgraphs/listings/
+COPY subgraphs/stocks/package.json /app/subgraphs/stocks/
+COPY workers/price-fetcher/package.json /app/workers/price-fetcher/
+COPY workers/price-ingestor/package.json /app/workers/price-ingestor/
+COPY subgraphs/orders/package.json /app/subgraphs/orders/
+COPY workers/verifier/package.json /app/workers/verifier/
+COPY workers/verification-api/package.json /app/workers/verification-api/
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY --from=manifests /app ./
+RUN npm ci --ignore-scripts=false --no-audit --no-fund
+
+FROM deps AS build
+COPY . .
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+# tini forwards SIGTERM to node and reaps zombies, so graceful shutdown works as PID 1.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production HOST=0.0.0.0
+WORKDIR /app
+COPY --from=manifests /app ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY schema/supergraph.graphql schema/
+COPY --from=build /app/gateway/dist gateway/dist
+COPY --from=build /app/subgraphs/users/dist subgraphs/users/dist
+COPY subgraphs/users/schema.graphql subgraphs/users/
+COPY --from=build /app/subgraphs/listings/dist subgraphs/listings/dist
+COPY subgraphs/listings/schema.graphql subgraphs/listings/
+COPY --from=build /app/subgraphs/stocks/dist subgraphs/stocks/dist
+COPY subgraphs/stocks/schema.graphql subgraphs/stocks/
+COPY --from=build /app/workers/price-fetcher/dist workers/price-fetcher/dist
+COPY --from=build /app/workers/price-ingestor/dist workers/price-ingestor/dist
+COPY --from=build /app/subgraphs/orders/dist subgraphs/orders/dist
+COPY subgraphs/orders/schema.graphql subgraphs/orders/
+COPY --from=build /app/workers/verifier/dist workers/verifier/dist
+COPY --from=build /app/workers/verification-api/dist workers/verification-api/dist
+COPY data/price_data.csv data/
+USER node
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps"]
+CMD ["gateway/dist/index.js"]

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import {
+  createKafka,
+  createLogger,
+  encodeJson,
+  ensureTopics,
+  type VerificationOutcome,
+} from '@brokerage/common';
+import { subscribe, type Subscription } from '../test/support/subscriptions';
+import { BENCH_STOCK_ID, graphql, startBenchStack } from './stack';
+import { ensureKafka, percentile, report, runStandalone } from './support';
+
+// Scenario: 1,000 clients each watch one IN_PROGRESS order over graphql-ws. For each order an
+// outcome is published to Kafka (as the verifier does); how long until its client receives the
+// final status? Through: the orders service's consumer, its database, its outbox relay, Redis
+// pub/sub, the gateway, a federated query. Beside it, in the same run, the bare Kafka
+// produce-to-consume latency (target: delivery p99 within 3x of the bare p99). Then the memory of
+// one gateway process holding 10,000 idle subscriptions (target: under 1 GiB).
+
+const ORDERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1_000);
+const IDLE = Number(process.env.BENCH_IDLE_SUBSCRIPTIONS ?? 10_000);
+// One outcome every 20 ms (50 a second) for both measurements: latency, not a backlog, is measured.
+const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 20);
+const logger = createLogger({ service: 'bench', level: 'silent' });
+const STOCK_ID = BENCH_STOCK_ID;
+
+const rssMb = (pid: number, field = 'VmRSS') =>
+  Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))?.[1] ?? 0) /
+  1024;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function bareKafkaLatency(brokers: string[], topic: string): Promise<number[]> {
+  const kafka = createKafka({ clientId: 'bench-bare', brokers, logger });
+  const consumer = kafka.consumer({ groupId: `${topic}-group`, maxWaitTimeInMs: 100 });
+  const producer = kafka.producer();
+  await Promise.all([consumer.connect(), producer.connect()]);
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let resolveDone: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      latencies.push(performance.now() - sentAt.get(message.key!.toString())!);
+      if (latencies.length === ORDERS) resolveDone();
+    },
+  });
+  await sleep(1_000); // the group has joined
+  for (let i = 0; i < ORDERS; i += 1) {
+    sentAt.set(String(i), performance.now());
+    void producer.send({ topic, acks: -1, messages: [{ key: String(i), value: 'x' }] });
+    await sleep(PACE_MS);
+  }
+  await done;
+  await Promise.all([consumer.disconnect(), producer.disconnect()]);
+  return latencies;
+}
+
+export async function run() {
+  const brokers = await ensureKafka();
+  const suffix = Date.now().toString(36);
+  const bareTopic = `bench.${suffix}.bare`;
+  const stack = await startBenchStack(`bench:${suffix}:status:`);
+  const { url, kafka, topics, gateway } = stack;
+  await ensureTopics(kafka, [{ topic: bareTopic, numPartitions: 3, replicationFactor: 1 }]);
+  const subscriptions: Array<Subscription<unknown>> = [];
+  try {
+    const createUser = { id: stack.userId };
+    const orderIds: string[] = [];
+    for (let i = 0; i < ORDERS; i += 1) {
+      const { buyStock } = await graphql<{ buyStock: { order: { id: string } } }>(
+        url,
+        `mutation ($userId: ID!) { buyStock(input: { userId: $userId, stockId: "${STOCK_ID}", quantity: 1 }) { order { id } } }`,
+        { userId: createUser.id },
+      );
+      orderIds.push(buyStock.order.id);
+    }
+
+    // One client per order, each waiting for its order's first (IN_PROGRESS) state.
+    const watch = `subscription ($id: ID!) { orderStatus(orderId: $id) { status message } }`;
+    const completedAt = new Map<string, number>();
+    for (const id of orderIds) {
+      const subscription = subscribe<{ orderStatus: { status: string } }>(url, watch, { id });
+      subscriptions.push(subscription);
+      void subscription.completed.then(() => completedAt.set(id, performance.now()));
+    }
+    await Promise.all(subscriptions.map((subscription) => subscription.received(1)));
+
+    const bare = await bareKafkaLatency(brokers, bareTopic);
+
+    const producer = kafka.producer();
+    await producer.connect();
+    const publishedAt = new Map<string, number>();
+    for (const orderId of orderIds) {
+      const outcome: VerificationOutcome = {
+        orderId,
+        outcome: 'APPROVED',
+        decidedAt: new Date().toISOString(),
+      };
+      publishedAt.set(orderId, performance.now());
+      void producer.send({
+        topic: topics.VERIFICATION_OUTCOMES_TOPIC,
+        acks: -1,
+        messages: [{ key: orderId, value: encodeJson(outcome) }],
+      });
+      await sleep(PACE_MS);
+    }
+    const deadline = Date.now() + 120_000;
+    while (completedAt.size < ORDERS && Date.now() < deadline) await sleep(50);
+    await producer.disconnect();
+    const delivery = orderIds
+      .filter((id) => completedAt.has(id))
+      .map((id) => completedAt.get(id)! - publishedAt.get(id)!);
+    for (const subscription of subscriptions.splice(0)) await subscription.dispose();
+
+    // Memory: 10,000 idle subscriptions (orders that stay IN_PROGRESS) held by one gateway.
+    const { buyStock: idleOrder } = await graphql<{ buyStock: { order: { id: string } } }>(
+      url,
+      `mutation ($userId: ID!) { buyStock(input: { userId: $userId, stockId: "${STOCK_ID}", quantity: 1 }) { order { id } } }`,
+      { userId: createUser.id },
+    );
+    const gatewayPid = gateway.child.pid!;
+    const before = rssMb(gatewayPid);
+    for (let i = 0; i < IDLE; i += 1) {
+      subscriptions.push(subscribe(url, watch, { id: idleOrder.order.id }));
+      if (i % 500 === 499)
+        await Promise.all(subscriptions.slice(-500).map((subscription) => subscription.received(1)));
+    }
+    await Promise.all(subscriptions.map((subscription) => subscription.received(1)));
+    await sleep(2_000);
+    const holding = rssMb(gatewayPid);
+
+    report(
+      'order-status-delivery',
+      [
+        { name: 'subscribers (one order each)', value: ORDERS, unit: '' },
+        { name: 'outcomes published per second (both measurements)', value: 1_000 / PACE_MS, unit: '/s' },
+        { name: 'delivered', value: delivery.length, unit: '' },
+        { name: 'outcome in Kafka to client, p50', value: percentile(delivery, 50), unit: 'ms' },
+        { name: 'outcome in Kafka to client, p99', value: percentile(delivery, 99), unit: 'ms' },
+        { name: 'bare Kafka produce to consume, p50', value: percentile(bare, 50), unit: 'ms' },
+        { name: 'bare Kafka produce to consume, p99', value: percentile(bare, 99), unit: 'ms' },
+        { name: 'gateway RSS before the idle subscriptions', value: before, unit: 'MB' },
+        {
+          name: `gateway RSS holding ${IDLE.toLocaleString('en-US')} idle subscriptions`,
+          value: holding,
+          unit: 'MB',
+        },
+      ],
+      [
+        {
+          name: 'delivery p99 / bare Kafka p99',
+          value: percentile(delivery, 99) / percentile(bare, 99),
+          target: '<= 3x',
+        },
+        { name: 'gateway RSS with idle subscriptions / 1 GiB', value: holding / 1024, target: '< 1x' },
+      ],
+    );
+  } finally {
+    await Promise.all(subscriptions.map((subscription) => subscription.dispose()));
+    await stack.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [bareTopic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+if (require.main === module) runStandalone(run);

@@ -1,0 +1,166 @@
+import {
+  createKafka,
+  createLogger,
+  createRedis,
+  encodePriceQuote,
+  ensureTopics,
+  loadConfig,
+  type PriceQuote,
+} from '@brokerage/common';
+import type { Admin, Kafka } from 'kafkajs';
+import { createApp } from '../workers/price-ingestor/src/app';
+import { priceIngestorConfigSchema } from '../workers/price-ingestor/src/config';
+import { ensureKafka, report, runStandalone, withPeakRss } from './support';
+
+// Scenario: 100,000 price messages already in the topic. How fast does the price ingestor turn
+// them into minute series in Redis, against a bare kafkajs consumer that does nothing with them,
+// measured in the same run on the same topic? Target: ingestor >= 0.7x bare.
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
+const STOCKS = 50;
+const logger = createLogger({ service: 'bench', level: 'silent' });
+
+/** A trading day of ticks spread over 50 stocks and 210 minutes, in trading order. */
+function quotes(): PriceQuote[] {
+  const list: PriceQuote[] = [];
+  for (let i = 0; i < MESSAGES; i += 1) {
+    const stock = i % STOCKS;
+    const second = 9 * 3600 + Math.floor((i / MESSAGES) * 210 * 60);
+    const time = [Math.floor(second / 3600), Math.floor((second % 3600) / 60), second % 60]
+      .map((part) => String(part).padStart(2, '0'))
+      .join('');
+    list.push({
+      stockId: String(1_000_000 + stock),
+      symbol: `bench${stock}`,
+      date: '20261121',
+      time,
+      seq: i,
+      price: 10_000 + (i % 97),
+    });
+  }
+  return list;
+}
+
+async function waitForGroupToFinish(admin: Admin, groupId: string, topic: string, timeoutMs = 300_000) {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const target = new Map(ends.map(({ partition, high }) => [partition, high]));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    if (committed!.partitions.every(({ partition, offset }) => offset === target.get(partition))) return;
+    if (Date.now() > deadline) throw new Error(`${groupId} did not finish within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function bareConsume(kafka: Kafka, admin: Admin, topic: string, groupId: string): Promise<number> {
+  // Timed from before connecting, as the ingestor is timed from before its start: both include joining the group.
+  const started = process.hrtime.bigint();
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachBatch: async ({ batch }) => {
+      seen += batch.messages.length;
+    },
+  });
+  await waitForGroupToFinish(admin, groupId, topic);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await consumer.disconnect();
+  if (seen < MESSAGES) throw new Error(`bare consumer saw ${seen} of ${MESSAGES}`);
+  return MESSAGES / seconds;
+}
+
+async function ingest(
+  brokers: string[],
+  admin: Admin,
+  topic: string,
+  groupId: string,
+  prefix: string,
+): Promise<number> {
+  const app = createApp(
+    loadConfig(priceIngestorConfigSchema, {
+      PORT: '0',
+      KAFKA_BROKERS: brokers.join(','),
+      PRICES_TOPIC: topic,
+      CONSUMER_GROUP: groupId,
+      PRICES_KEY_PREFIX: prefix,
+      LOG_LEVEL: 'silent',
+    }),
+    logger,
+  );
+  const started = process.hrtime.bigint();
+  await app.start();
+  if (process.env.BENCH_DEBUG)
+    console.log('start took', Number(process.hrtime.bigint() - started) / 1e6, 'ms');
+  await waitForGroupToFinish(admin, groupId, topic);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await app.stop();
+  return MESSAGES / seconds;
+}
+
+export async function run() {
+  const brokers = await ensureKafka();
+  const kafka = createKafka({ clientId: 'bench', brokers, logger });
+  const suffix = Date.now().toString(36);
+  const topic = `bench.prices.${suffix}`;
+  const prefix = `bench:${suffix}:`;
+  await ensureTopics(kafka, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
+  const admin = kafka.admin();
+  await admin.connect();
+  const redis = createRedis({
+    url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    keyPrefix: '',
+    logger,
+  });
+  try {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const all = quotes();
+    for (let i = 0; i < all.length; i += 5_000) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: all
+          .slice(i, i + 5_000)
+          .map((quote) => ({ key: quote.stockId, value: encodePriceQuote(quote) })),
+      });
+    }
+    await producer.disconnect();
+
+    // Warm-up: a bare pass primes the broker's page cache and the JIT; then measure each twice, interleaved.
+    await bareConsume(kafka, admin, topic, `bench-warmup-${suffix}`);
+    const bare: number[] = [];
+    const ingestor: number[] = [];
+    let peakRssMb = 0;
+    for (let round = 0; round < 2; round += 1) {
+      bare.push(await bareConsume(kafka, admin, topic, `bench-bare-${suffix}-${round}`));
+      const measured = await withPeakRss(() =>
+        ingest(brokers, admin, topic, `bench-ingestor-${suffix}-${round}`, `${prefix}${round}:`),
+      );
+      ingestor.push(measured.result);
+      peakRssMb = Math.max(peakRssMb, measured.peakRssMb);
+    }
+    const best = (values: number[]) => Math.max(...values);
+    report(
+      'price-ingestion',
+      [
+        { name: `messages`, value: MESSAGES, unit: '' },
+        { name: 'bare kafkajs consume loop (best of 2)', value: best(bare), unit: 'msg/s' },
+        { name: 'price ingestor into Redis (best of 2)', value: best(ingestor), unit: 'msg/s' },
+        { name: 'peak RSS of the process during ingestion', value: peakRssMb, unit: 'MB' },
+      ],
+      [{ name: 'ingestor / bare consume', value: best(ingestor) / best(bare), target: '>= 0.7x' }],
+    );
+  } finally {
+    const keys = await redis.keys(`${prefix}*`);
+    for (let i = 0; i < keys.length; i += 1_000) await redis.del(...keys.slice(i, i + 1_000));
+    redis.disconnect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+if (require.main === module) runStandalone(run);

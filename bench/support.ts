@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const root = path.resolve(__dirname, '..');
+
+/** Uses KAFKA_BROKERS, or the project's broker (started if needed, like the tests do). */
+export async function ensureKafka(): Promise<string[]> {
+  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS.split(',');
+  const open = await new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: 9092 });
+    socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
+  }).finally(() => undefined);
+  if (!open) execFileSync('bash', [path.join(root, 'scripts/kafka.sh'), 'start'], { stdio: 'inherit' });
+  return ['127.0.0.1:9092'];
+}
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+/** Prints a scenario's figures as a table and writes them to bench/results/<scenario>.json. */
+export function report(
+  scenario: string,
+  figures: Figure[],
+  ratios: Array<{ name: string; value: number; target?: string }>,
+) {
+  console.log(`\n## ${scenario}\n`);
+  console.log('| figure | value |');
+  console.log('|---|---|');
+  for (const { name, value, unit } of figures) console.log(`| ${name} | ${formatNumber(value)} ${unit} |`);
+  for (const { name, value, target } of ratios) {
+    console.log(`| **${name}** | **${value.toFixed(3)}x**${target ? ` (target ${target})` : ''} |`);
+  }
+  const dir = path.join(root, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, `${scenario}.json`),
+    JSON.stringify({ scenario, at: new Date().toISOString(), figures, ratios }, null, 2),
+  );
+}
+
+function formatNumber(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+}
+
+/** Samples this process's peak resident memory while `run` runs. */
+export async function withPeakRss<T>(run: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  try {
+    const result = await run();
+    return { result, peakRssMb: peak / 1024 / 1024 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The value below which `p` percent of `values` fall. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Runs one scenario as a script of its own (`npx tsx bench/<scenario>.ts`), exiting 0 or 1. */
+export function runStandalone(scenario: () => Promise<void>): void {
+  scenario().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

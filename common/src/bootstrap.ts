@@ -1,0 +1,25 @@
+import type { z } from 'zod';
+import { ConfigError, loadConfig, type BaseConfig } from './config';
+import { createLogger, type Logger } from './logger';
+import { runService, type Stoppable } from './process';
+
+/**
+ * What every entry point (`index.ts`) does: validate the environment (exit 2 with every problem
+ * listed), create the logger, start the service and stop it gracefully on SIGTERM or SIGINT.
+ */
+export function bootstrap<S extends z.ZodType<BaseConfig>>(
+  service: string,
+  schema: S,
+  start: (config: z.infer<S>, logger: Logger) => Promise<Stoppable>,
+): void {
+  let config: z.infer<S>;
+  try {
+    config = loadConfig(schema);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${service}: ${error.message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ service, level: config.LOG_LEVEL });
+  runService({ logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, start: () => start(config, logger) });
+}

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { ErrorCode } from './errors';
+import { createOpsRoutes, sendJson, type OpsRoutesOptions } from './health';
+import type { Logger } from './logger';
+import type { ServiceMetrics } from './metrics';
+
+/** What every GraphQL operation's context holds, in every service. */
+export interface RequestContext extends BaseContext {
+  requestId: string;
+  logger: Logger;
+  /** The incoming HTTP headers, lower-cased (for forwarding identity and tracing). */
+  headers: Record<string, string>;
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+export function requestIdFrom(headers: Record<string, string | string[] | undefined>): string {
+  const given = headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+}
+
+/**
+ * Logs every error with the request id, counts operations and times them, and in production
+ * replaces the message of unexpected errors so that no internals reach the client.
+ */
+export function observabilityPlugin<C extends RequestContext>(
+  metrics: ServiceMetrics,
+): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
+      return {
+        async didEncounterErrors({ errors, operationName }) {
+          for (const error of errors) {
+            const code = error.extensions?.code;
+            if (code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR) {
+              contextValue.logger.error(
+                { err: unwrapResolverError(error), operationName },
+                'operation failed',
+              );
+            } else {
+              contextValue.logger.debug(
+                { code, message: error.message, operationName },
+                'operation rejected',
+              );
+            }
+          }
+        },
+        async willSendResponse({ operationName, response }) {
+          const operation = operationName ?? 'anonymous';
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const failed =
+            response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0;
+          metrics.graphqlOperations.inc({ operation, outcome: failed ? 'error' : 'ok' });
+          metrics.graphqlDuration.observe({ operation }, seconds);
+        },
+      };
+    },
+  };
+}
+
+/** Production error formatting: unexpected errors get a generic message and the request id. */
+export function formatErrorFor(nodeEnv: string) {
+  return (formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (nodeEnv === 'production' && (code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR)) {
+      return {
+        message: 'Internal server error',
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+      };
+    }
+    return formatted;
+  };
+}
+
+export interface GraphQLHttpServerOptions<C extends RequestContext> {
+  /** Builds the ApolloServer; receives the HTTP server so it can add the drain plugin. */
+  apollo: (drainPlugin: ApolloServerPlugin<C>) => ApolloServer<C>;
+  /** Extra context for one request, on top of requestId, logger and headers. */
+  context: (base: RequestContext, req: IncomingMessage) => Promise<C>;
+  port: number;
+  host: string;
+  path?: string;
+  logger: Logger;
+  ops: OpsRoutesOptions;
+  maxBodyBytes?: number;
+  /** Extra routes served before GraphQL; return true when the request was answered. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+export interface GraphQLHttpServer {
+  url: string;
+  httpServer: http.Server;
+  markDraining(): void;
+  stop(): Promise<void>;
+}
+
+class BodyTooLargeError extends Error {}
+
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new BodyTooLargeError();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function graphqlErrorBody(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/**
+ * Serves an ApolloServer on Node's own HTTP server (no framework in the hot path) next to
+ * `/health`, `/ready` and `/metrics`, and drains in-flight requests on stop.
+ */
+export async function startGraphQLHttpServer<C extends RequestContext>(
+  options: GraphQLHttpServerOptions<C>,
+): Promise<GraphQLHttpServer> {
+  const { logger, path = '/graphql', maxBodyBytes = 1_000_000 } = options;
+  const ops = createOpsRoutes(options.ops);
+  const httpServer = http.createServer();
+  httpServer.keepAliveTimeout = 65_000;
+  const apollo = options.apollo(ApolloServerPluginDrainHttpServer({ httpServer }));
+  await apollo.start();
+
+  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, search: string) => {
+    const requestId = requestIdFrom(req.headers);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    let body: unknown;
+    if (req.method === 'POST') {
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          sendJson(
+            res,
+            413,
+            graphqlErrorBody(`Request body is larger than ${maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE'),
+          );
+          return;
+        }
+        throw error;
+      }
+      const contentType = req.headers['content-type'] ?? '';
+      if (
+        contentType.startsWith('application/json') ||
+        contentType.startsWith('application/graphql-response+json')
+      ) {
+        try {
+          body = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+        } catch {
+          sendJson(res, 400, graphqlErrorBody('Request body is not valid JSON', 'BAD_REQUEST'));
+          return;
+        }
+      } else {
+        body = raw.toString('utf8');
+      }
+    }
+    const headers = new HeaderMap();
+    const plainHeaders: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      const joined = Array.isArray(value) ? value.join(', ') : value;
+      headers.set(name, joined);
+      plainHeaders[name] = joined;
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+      context: () =>
+        options.context({ requestId, logger: logger.child({ requestId }), headers: plainHeaders }, req),
+    });
+    for (const [name, value] of result.headers) res.setHeader(name, value);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  };
+
+  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (ops.handle(req, res)) return;
+    if (options.routes?.(req, res)) return;
+    const url = req.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const pathname = queryStart === -1 ? url : url.slice(0, queryStart);
+    if (pathname === '/' && req.method === 'GET') {
+      res.writeHead(302, { location: path });
+      res.end();
+      return;
+    }
+    if (pathname !== path) {
+      sendJson(res, 404, { error: 'not found' });
+      return;
+    }
+    handleGraphQL(req, res, queryStart === -1 ? '' : url.slice(queryStart)).catch((error: unknown) => {
+      logger.error({ err: error }, 'request failed outside GraphQL execution');
+      if (!res.headersSent)
+        sendJson(res, 500, graphqlErrorBody('Internal server error', ErrorCode.INTERNAL_SERVER_ERROR));
+      else res.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${options.host}:${port}${path}`;
+  logger.info({ url }, 'GraphQL server listening');
+
+  return {
+    url,
+    httpServer,
+    markDraining: ops.markDraining,
+    // Apollo's drain plugin closes the listener, lets in-flight requests finish, then closes idle sockets.
+    stop: () => apollo.stop(),
+  };
+}

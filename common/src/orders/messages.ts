@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/** Kafka topics of the order flow; each message is keyed by order id (per-order ordering). */
+export const OrderTopics = {
+  verificationRequests: 'orders.verification-requests',
+  verificationOutcomes: 'orders.verification-outcomes',
+  statusChanges: 'orders.status-changes',
+} as const;
+
+export const orderSideSchema = z.enum(['BUY', 'SELL']);
+export const orderStatusSchema = z.enum(['DENIED', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED']);
+export type OrderSide = z.infer<typeof orderSideSchema>;
+export type OrderStatus = z.infer<typeof orderStatusSchema>;
+
+/** Final statuses: nothing follows them. */
+export const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'DENIED',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+]);
+
+/** The orders subgraph asks the verifier to verify the user behind an order. */
+export const verificationRequestSchema = z.object({
+  orderId: z.string().regex(/^[1-9]\d{0,18}$/),
+  userId: z.string().regex(/^[1-9]\d{0,18}$/),
+  side: orderSideSchema,
+  requestedAt: z.iso.datetime(),
+});
+export type VerificationRequest = z.infer<typeof verificationRequestSchema>;
+
+/**
+ * The verifier's answer: APPROVED and REJECTED come from the verification API; STALLED means it
+ * did not answer within the stall limit. Only APPROVED completes an order.
+ */
+export const verificationOutcomeSchema = z.object({
+  orderId: z.string().regex(/^[1-9]\d{0,18}$/),
+  outcome: z.enum(['APPROVED', 'REJECTED', 'STALLED']),
+  /** When the verifier first called the API for this order, and when it decided. */
+  calledAt: z.iso.datetime().optional(),
+  decidedAt: z.iso.datetime(),
+});
+export type VerificationOutcome = z.infer<typeof verificationOutcomeSchema>;
+
+/** Every status change of an order, for the live buy-result stream and any other listener. */
+export const orderStatusEventSchema = z.object({
+  orderId: z.string(),
+  userId: z.string(),
+  status: orderStatusSchema,
+  message: z.string(),
+  at: z.iso.datetime(),
+});
+export type OrderStatusEvent = z.infer<typeof orderStatusEventSchema>;
+
+/** The Redis pub/sub channel of one order's status changes. */
+export function orderStatusChannel(prefix: string, orderId: string): string {
+  return `${prefix}${orderId}`;
+}
+
+export function encodeJson(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value));
+}
+
+/** Parses a JSON message value with a schema; throws on anything else. */
+export function decodeJson<T>(schema: z.ZodType<T>, value: Buffer | null): T {
+  if (!value) throw new Error('empty message');
+  return schema.parse(JSON.parse(value.toString('utf8')));
+}

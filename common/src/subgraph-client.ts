@@ -1,0 +1,62 @@
+import { GraphQLError } from 'graphql';
+import { codedError, ErrorCode } from './errors';
+import { REQUEST_ID_HEADER } from './graphql-server';
+
+interface GraphQLBody<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+/**
+ * A service-to-service GraphQL call to another subgraph (never through the gateway). A coded
+ * error from the callee comes back as a GraphQLError with that code; a callee that cannot be
+ * reached, times out or fails internally becomes DEPENDENCY_UNAVAILABLE.
+ */
+export class SubgraphClient {
+  constructor(
+    private readonly service: string,
+    private readonly url: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async request<T>(query: string, variables: Record<string, unknown>, requestId?: string): Promise<T> {
+    let body: GraphQLBody<T>;
+    try {
+      const response = await fetch(this.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      body = (await response.json()) as GraphQLBody<T>;
+      if (!response.ok && !body.errors?.length) throw new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+    const first = body.errors?.[0];
+    if (first) {
+      const code = first.extensions?.code;
+      // A domain answer (USER_NOT_FOUND, BAD_USER_INPUT, ...) is passed on; a failure of the callee, or
+      // a query it rejects as invalid (a bug on this side), is not the client's business.
+      if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR && !code.startsWith('GRAPHQL_')) {
+        throw new GraphQLError(first.message, { extensions: { code } });
+      }
+      throw this.unavailable(new Error(first.message));
+    }
+    if (!body.data) throw this.unavailable(new Error('no data'));
+    return body.data;
+  }
+
+  private unavailable(cause: unknown) {
+    return codedError(
+      ErrorCode.DEPENDENCY_UNAVAILABLE,
+      `The ${this.service} service is unavailable; try again shortly`,
+      {
+        cause: cause instanceof Error ? cause.message : String(cause),
+      },
+    );
+  }
+}

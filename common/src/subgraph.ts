@@ -1,0 +1,149 @@
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse } from 'graphql';
+import type { DataSource, EntitySchema, MixedList } from 'typeorm';
+import type { OpsRoutesOptions, ReadinessCheck } from './health';
+import type { Logger } from './logger';
+import { createMetrics, type ServiceMetrics } from './metrics';
+import { createDataSource, openDatabase, postgresReadiness } from './postgres';
+import { stopInOrder } from './process';
+import {
+  formatErrorFor,
+  observabilityPlugin,
+  startGraphQLHttpServer,
+  type GraphQLHttpServer,
+  type RequestContext,
+} from './graphql-server';
+
+export interface SubgraphOptions<C extends RequestContext> {
+  typeDefs: string;
+  // The generated resolver types are stricter than what @apollo/subgraph accepts; both describe the same map.
+  resolvers: object;
+  context: (base: RequestContext, req: IncomingMessage) => Promise<C>;
+  port: number;
+  host: string;
+  nodeEnv: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  ops: OpsRoutesOptions;
+}
+
+/** A federation subgraph served over HTTP with the platform's error handling, metrics and ops routes. */
+export async function startSubgraphServer<C extends RequestContext>(
+  options: SubgraphOptions<C>,
+): Promise<GraphQLHttpServer> {
+  const schema = buildSubgraphSchema([
+    { typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<C> },
+  ]);
+  return startGraphQLHttpServer<C>({
+    port: options.port,
+    host: options.host,
+    logger: options.logger,
+    ops: { registry: options.metrics.registry, ...options.ops },
+    context: options.context,
+    apollo: (drainPlugin) =>
+      new ApolloServer<C>({
+        schema,
+        // Subgraphs are reached by the gateway only; no explorer here.
+        plugins: [
+          drainPlugin,
+          observabilityPlugin<C>(options.metrics),
+          ApolloServerPluginLandingPageDisabled(),
+          // Traces are for Apollo's hosted studio, which this platform does not report to.
+          ApolloServerPluginInlineTraceDisabled(),
+        ],
+        formatError: formatErrorFor(options.nodeEnv),
+        includeStacktraceInErrorResponses: options.nodeEnv !== 'production',
+        logger: options.logger,
+      }),
+  });
+}
+
+export interface DatabaseSubgraphConfig {
+  PORT: number;
+  HOST: string;
+  NODE_ENV: string;
+  DATABASE_URL: string;
+  DB_POOL_SIZE: number;
+}
+
+export interface DatabaseSubgraphOptions<C extends RequestContext> {
+  service: string;
+  config: DatabaseSubgraphConfig;
+  logger: Logger;
+  typeDefs: string;
+  resolvers: object;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<EntitySchema | Function>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function>;
+  /** Given the opened database, returns how to build one request's context. */
+  context: (dataSource: DataSource) => (base: RequestContext) => C;
+  /** Other dependencies the service holds (e.g. Redis): checked by `/ready`, closed after HTTP on stop. */
+  dependencies?: Array<{ name: string; ready: ReadinessCheck; close: () => Promise<unknown> }>;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A subgraph that owns one PostgreSQL database: creates and migrates the database, serves the
+ * schema with `/ready` checking the database, and on stop drains HTTP before closing the pool.
+ */
+export async function startDatabaseSubgraph<C extends RequestContext>(
+  options: DatabaseSubgraphOptions<C>,
+): Promise<RunningSubgraph> {
+  const { config, logger, dependencies = [] } = options;
+  const metrics = createMetrics(options.service);
+  const dataSource = await openDatabase(
+    createDataSource({
+      url: config.DATABASE_URL,
+      entities: options.entities,
+      migrations: options.migrations,
+      logger,
+      metrics,
+      poolSize: config.DB_POOL_SIZE,
+    }),
+    config.DATABASE_URL,
+  );
+  const contextFor = options.context(dataSource);
+  const server = await startSubgraphServer<C>({
+    typeDefs: options.typeDefs,
+    resolvers: options.resolvers,
+    context: async (base) => contextFor(base),
+    port: config.PORT,
+    host: config.HOST,
+    nodeEnv: config.NODE_ENV,
+    logger,
+    metrics,
+    ops: {
+      checks: {
+        postgres: postgresReadiness(dataSource),
+        ...Object.fromEntries(dependencies.map(({ name, ready }) => [name, ready])),
+      },
+    },
+  }).catch(async (error: unknown) => {
+    await dataSource.destroy();
+    throw error;
+  });
+  return {
+    url: server.url,
+    stop: () =>
+      stopInOrder(
+        [
+          ['http', () => server.stop()],
+          ['postgres', () => dataSource.destroy()],
+          ...dependencies.map(({ name, close }): [string, () => Promise<unknown>] => [name, close]),
+        ],
+        logger,
+      ),
+  };
+}

@@ -1,0 +1,68 @@
+import { createKafka, ensureTopics } from '@brokerage/common';
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { kafkaBrokers, testLogger, uniqueSuffix } from '../../test/support/services';
+
+describe('Kafka round trip through the real broker', () => {
+  const logger = testLogger('kafka-smoke');
+  let kafka: Kafka;
+  const topic = `smoke.roundtrip.${uniqueSuffix()}`;
+  const groupId = `smoke-group-${uniqueSuffix()}`;
+  const consumers: Consumer[] = [];
+
+  beforeAll(async () => {
+    kafka = createKafka({ clientId: 'kafka-smoke', brokers: kafkaBrokers(), logger });
+    await ensureTopics(kafka, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(consumers.map((consumer) => consumer.disconnect()));
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  });
+
+  /** Starts a consumer in the group and resolves with the first `count` values it sees. */
+  async function consume(count: number, commitAfter: number): Promise<string[]> {
+    const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    consumers.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen: string[] = [];
+    return new Promise<string[]>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ message, partition }: EachMessagePayload) => {
+            seen.push(message.value!.toString());
+            if (seen.length <= commitAfter) {
+              // Commit the offset of the next message to read, as Kafka expects.
+              await consumer.commitOffsets([
+                { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+              ]);
+            }
+            if (seen.length === count) resolve([...seen]);
+          },
+        })
+        .catch(reject);
+    });
+  }
+
+  it('re-reads from the last committed offset after the consumer reconnects', async () => {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: ['m1', 'm2', 'm3'].map((value) => ({ key: 'k', value })),
+    });
+    await producer.disconnect();
+
+    // The first consumer reads all three but commits only after the first two.
+    await expect(consume(3, 2)).resolves.toEqual(['m1', 'm2', 'm3']);
+    await consumers.pop()!.disconnect();
+
+    // A new consumer in the same group starts from the committed offset: only m3 comes again.
+    await expect(consume(1, 1)).resolves.toEqual(['m3']);
+  });
+});

@@ -1,0 +1,37 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { FetcherResponse } from '@apollo/utils.fetcher';
+import { REQUEST_ID_HEADER, type RequestContext } from '@brokerage/common';
+import { GraphQLError } from 'graphql';
+
+// Codes a subgraph answers with HTTP 400 that are the client's fault and safe to pass on as they are.
+const CLIENT_ERROR_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
+
+interface SubgraphErrorBody {
+  errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }>;
+}
+
+/**
+ * A subgraph as the gateway calls it: forwards the request id, and turns a subgraph's HTTP 400 for
+ * bad input into the subgraph's own coded error. The gateway sees custom scalars such as Money as
+ * opaque, so only the owning subgraph can reject a malformed value, and Apollo's default would
+ * hide its answer behind a generic "400: Bad Request" internal error.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>) {
+    // One id follows a request through every subgraph's logs. (Context is partial for the gateway's own health calls.)
+    const requestId = (context as Partial<RequestContext>).requestId;
+    if (requestId) request.http?.headers.set(REQUEST_ID_HEADER, requestId);
+  }
+
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    if (response.status === 400) {
+      const body = (await this.parseBody(response.clone())) as SubgraphErrorBody | string | undefined;
+      const first = typeof body === 'object' ? body.errors?.[0] : undefined;
+      const code = first?.extensions?.code;
+      if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code) && typeof first?.message === 'string') {
+        return new GraphQLError(first.message, { extensions: { code } });
+      }
+    }
+    return super.errorFromResponse(response);
+  }
+}

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import {
+  codedError,
+  FINAL_STATUSES,
+  type Logger,
+  type OrderStatus,
+  type RequestContext,
+} from '@brokerage/common';
+import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import type { OrderStatusFeed } from './order-status-feed';
+import { STATUS_PROBE, toOrderStatusQuery } from './order-status-query';
+
+export interface SubscriptionServerOptions {
+  httpServer: Server;
+  path: string;
+  apollo: () => ApolloServer<RequestContext>;
+  schema: () => GraphQLSchema;
+  feed: OrderStatusFeed;
+  logger: Logger;
+  registry: Registry;
+}
+
+type Result = ExecutionResult<Record<string, unknown>>;
+
+/** connectionParams play the part HTTP headers play for queries (e.g. `authorization`). */
+function headersFrom(params: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params ?? {})) {
+    if (typeof value === 'string') headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+/**
+ * GraphQL over WebSocket (graphql-ws) on the gateway's own port and path. @apollo/gateway does
+ * not execute subscriptions, so `orderStatus` is served here: each status change published by the
+ * orders service triggers the client's selection as a query through the gateway, so fields of
+ * every subgraph resolve by ordinary federation. Queries and mutations sent over the socket run
+ * through the gateway too.
+ */
+export function attachSubscriptionServer(options: SubscriptionServerOptions) {
+  const { feed, logger } = options;
+  let open = 0;
+  new Gauge({
+    name: 'graphql_subscriptions_open',
+    help: 'orderStatus subscriptions open on this gateway',
+    registers: [options.registry],
+    collect(this: Gauge) {
+      this.set(open);
+    },
+  });
+  const delivered = new Counter({
+    name: 'order_status_events_delivered_total',
+    help: 'orderStatus results sent to subscribers',
+    registers: [options.registry],
+  });
+
+  async function run(document: DocumentNode, args: ExecutionArgs): Promise<Result> {
+    const response = await options.apollo().executeOperation(
+      {
+        query: document,
+        variables: args.variableValues ?? undefined,
+        operationName: args.operationName ?? undefined,
+      },
+      { contextValue: args.contextValue as RequestContext },
+    );
+    if (response.body.kind !== 'single')
+      throw new Error('incremental delivery is not supported over WebSocket');
+    return response.body.singleResult as Result;
+  }
+
+  function orderStatusStream(args: ExecutionArgs): AsyncIterableIterator<Result> | Result {
+    let query;
+    try {
+      query = toOrderStatusQuery(args.document, args.operationName, args.variableValues);
+    } catch (error) {
+      return { errors: [error as never] };
+    }
+    const { document, orderId, responseKey } = query;
+    let done = false;
+    let finishing = false;
+    let changed = false;
+    let wake: (() => void) | undefined;
+    let unwatch: (() => void) | undefined;
+    let lastSent: string | undefined;
+    // Watch before the first read, so that a change between the two is not missed.
+    const watching = feed
+      .watch(orderId, () => {
+        changed = true;
+        wake?.();
+      })
+      .then((stop) => {
+        if (done) stop();
+        else unwatch = stop;
+      });
+    open += 1;
+    const finish = (): IteratorResult<Result> => {
+      if (!done) {
+        done = true;
+        open -= 1;
+        unwatch?.();
+        wake?.();
+      }
+      return { done: true, value: undefined };
+    };
+
+    const iterator: AsyncIterableIterator<Result> = {
+      [Symbol.asyncIterator]: () => iterator,
+      async next(): Promise<IteratorResult<Result>> {
+        if (done || finishing) return finish();
+        await watching;
+        let first = lastSent === undefined;
+        for (;;) {
+          if (!first) {
+            while (!changed && !done) await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
+          }
+          first = false;
+          if (done) return finish();
+          changed = false;
+          const result = await run(document, args);
+          if (done) return finish();
+          const order = result.data?.[responseKey] as Record<string, unknown> | null | undefined;
+          if (!order) {
+            finishing = true;
+            const errors = result.errors?.length
+              ? result.errors
+              : [codedError('ORDER_NOT_FOUND', `No order with id ${orderId}`)];
+            return { done: false, value: { errors } };
+          }
+          const { [STATUS_PROBE]: status, ...selected } = order;
+          const value: Result = { ...result, data: { ...result.data, [responseKey]: selected } };
+          const serialized = `${String(status)} ${JSON.stringify(value)}`;
+          // A repeated event (the outbox delivers at least once) is not a change: nothing to send.
+          // A new status is, even when the client's selection looks the same.
+          if (serialized === lastSent) continue;
+          lastSent = serialized;
+          // After a final status the stream completes.
+          if (FINAL_STATUSES.has(status as OrderStatus)) finishing = true;
+          delivered.inc();
+          return { done: false, value };
+        }
+      },
+      async return(): Promise<IteratorResult<Result>> {
+        return finish();
+      },
+      async throw(error: unknown): Promise<IteratorResult<Result>> {
+        finish();
+        throw error;
+      },
+    };
+    return iterator;
+  }
+
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  const server = useServer<Record<string, unknown>>(
+    {
+      schema: () => options.schema(),
+      context: (ctx) => {
+        const requestId = randomUUID();
+        return { requestId, logger: logger.child({ requestId }), headers: headersFrom(ctx.connectionParams) };
+      },
+      execute: async (args) => {
+        const response = await options.apollo().executeOperation(
+          {
+            query: args.document,
+            variables: args.variableValues ?? undefined,
+            operationName: args.operationName ?? undefined,
+          },
+          { contextValue: args.contextValue as RequestContext },
+        );
+        return response.body.kind === 'single' ? (response.body.singleResult as Result) : { errors: [] };
+      },
+      subscribe: (args) => orderStatusStream(args),
+    },
+    wsServer,
+  );
+
+  return {
+    /** Subscriptions open right now. */
+    get open() {
+      return open;
+    },
+    /** Closes every socket with 1001 (going away), then the WebSocket server. */
+    async dispose(): Promise<void> {
+      await server.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { Browser } from 'playwright-core';
+import { browserAvailable, launchBrowser } from '../../test/support/browser';
+import { expectData } from '../../test/support/graphql';
+import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
+import { testRedisUrl } from '../../test/support/services';
+import { publishVerificationOutcome } from '../../test/support/verification';
+import { createLogger, createRedis } from '@brokerage/common';
+import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
+
+const describeInBrowser = browserAvailable ? describe : describe.skip;
+
+describeInBrowser('the offline explorer in a real browser', () => {
+  let stack: PlatformStack;
+  let browser: Browser;
+  let ownerId: string;
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([
+      // No verifier runs: the test itself publishes the outcome once the page shows IN_PROGRESS,
+      // so a slow browser start can never let the order finish before the page is watching it.
+      startPlatformStack(),
+      launchBrowser(),
+    ]);
+    const { createUser } = await expectData<{ createUser: { id: string } }>(
+      stack.gatewayUrl,
+      `mutation { createUser(input: { name: "Browser Owner", credit: 1000000 }) { id } }`,
+    );
+    ownerId = createUser.id;
+    await expectData(
+      stack.gatewayUrl,
+      `mutation ($userId: ID!) { createListing(input: { userId: $userId, listingType: SALE, price: 123456 }) { id } }`,
+      {
+        userId: createUser.id,
+      },
+    );
+  });
+
+  afterAll(async () => {
+    const redis = createRedis({
+      url: testRedisUrl,
+      keyPrefix: '',
+      logger: createLogger({ service: 't', level: 'silent' }),
+    });
+    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('loads with no internet, runs the listings-with-owners query and shows the joined result', async () => {
+    const page = await browser.newPage();
+    const failedRequests: string[] = [];
+    // Anything fetched from outside this server would fail offline; the explorer must not need it.
+    page.on('requestfailed', (request) => failedRequests.push(request.url()));
+    await page.goto(stack.gatewayUrl.replace(/\/graphql$/, '/graphiql'));
+    await page.locator('.graphiql-execute-button').click({ timeout: 20_000 });
+    const result = page.locator('.result-window');
+    await result.getByText('"Browser Owner"').waitFor({ timeout: 20_000 });
+    const text = (await result.textContent()) ?? '';
+    expect(text).toContain('"price": 123456');
+    expect(text).toContain('"listingType": "SALE"');
+    expect(failedRequests).toEqual([]);
+  });
+
+  it('runs the orderStatus subscription over WebSocket and shows the order reach its final status', async () => {
+    await expectData(
+      stack.gatewayUrl,
+      `mutation { createStock(input: { id: "7", symbol: "browser", name: "Browser Stock" }) { id } }`,
+    );
+    const redis = createRedis({
+      url: testRedisUrl,
+      keyPrefix: stack.pricesKeyPrefix,
+      logger: createLogger({ service: 't', level: 'silent' }),
+    });
+    await new MinuteSeriesStore(redis).apply([
+      { stockId: '7', symbol: 'browser', date: '20261121', time: '090000', seq: 1, price: 42 },
+    ]);
+    redis.disconnect();
+    const { buyStock } = await expectData<{ buyStock: { order: { id: string } } }>(
+      stack.gatewayUrl,
+      `mutation ($userId: ID!) { buyStock(input: { userId: $userId, stockId: "7", quantity: 3 }) { order { id } } }`,
+      { userId: ownerId },
+    );
+    const query = `subscription { orderStatus(orderId: "${buyStock.order.id}") { status message stock { symbol } } }`;
+    const page = await browser.newPage();
+    await page.goto(
+      `${stack.gatewayUrl.replace(/\/graphql$/, '/graphiql')}?query=${encodeURIComponent(query)}`,
+    );
+    await page.locator('.graphiql-execute-button').click({ timeout: 20_000 });
+    const result = page.locator('.result-window');
+    await result.getByText('"IN_PROGRESS"').waitFor({ timeout: 20_000 });
+    // Only now the outcome arrives, as the verifier would publish it: the page must show the change.
+    await publishVerificationOutcome(stack.topics.verificationOutcomes, buyStock.order.id, 'APPROVED');
+    await result.getByText('"COMPLETED"').waitFor({ timeout: 20_000 });
+    expect(await result.textContent()).toContain('Success: Buy order complete.');
+  });
+});

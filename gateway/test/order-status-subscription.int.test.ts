@@ -1,0 +1,198 @@
+import { createLogger, createRedis, loadConfig, type Redis } from '@brokerage/common';
+import { expectData, metricTotal } from '../../test/support/graphql';
+import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
+import { eventually } from '../../test/support/price-series';
+import { testLogger, testRedisUrl } from '../../test/support/services';
+import { publishVerificationOutcome } from '../../test/support/verification';
+import { subscribe } from '../../test/support/subscriptions';
+import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
+import { gatewayConfigSchema } from '../src/config';
+import { start as startGateway, type RunningGateway } from '../src/server';
+
+const STOCK_ID = '44891482026867833';
+const WATCH = `subscription ($id: ID!) {
+  orderStatus(orderId: $id) { status message total user { name credit } stock { symbol lastPrice } }
+}`;
+
+interface Watched {
+  orderStatus: {
+    status: string;
+    message: string;
+    total: number;
+    user: { name: string; credit: number };
+    stock: { symbol: string; lastPrice: number };
+  };
+}
+
+describe('orderStatus subscription through the gateway', () => {
+  let stack: PlatformStack;
+  let url: string;
+  let redis: Redis;
+  let secondGateway: RunningGateway;
+  const behaviour = new Map<string, { delayMs: number; verified: boolean }>();
+
+  beforeAll(async () => {
+    stack = await startPlatformStack({
+      verification: {
+        stallLimitMs: 30_000,
+        decide: ({ userId }) => behaviour.get(userId) ?? { delayMs: 50, verified: true },
+      },
+    });
+    url = stack.gatewayUrl;
+    redis = createRedis({
+      url: testRedisUrl,
+      keyPrefix: '',
+      logger: createLogger({ service: 't', level: 'silent' }),
+    });
+    await expectData(
+      url,
+      `mutation { createStock(input: { id: "${STOCK_ID}", symbol: "stock1", name: "Stock One" }) { id } }`,
+    );
+    const prices = createRedis({
+      url: testRedisUrl,
+      keyPrefix: stack.pricesKeyPrefix,
+      logger: createLogger({ service: 't', level: 'silent' }),
+    });
+    await new MinuteSeriesStore(prices).apply([
+      { stockId: STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 250 },
+    ]);
+    prices.disconnect();
+    // A second replica: any gateway can hold any client's socket.
+    secondGateway = await startGateway(
+      loadConfig(gatewayConfigSchema, {
+        PORT: '0',
+        NODE_ENV: 'test',
+        SUBGRAPH_USERS_URL: stack.usersUrl,
+        SUBGRAPH_LISTINGS_URL: stack.listingsUrl,
+        SUBGRAPH_STOCKS_URL: stack.stocksUrl,
+        SUBGRAPH_ORDERS_URL: stack.ordersUrl,
+        REDIS_URL: testRedisUrl,
+        ORDER_STATUS_CHANNEL_PREFIX: stack.statusChannelPrefix,
+      }),
+      testLogger('gateway-2'),
+    );
+  });
+
+  afterAll(async () => {
+    await secondGateway.stop();
+    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    await stack.stop();
+  });
+
+  async function buy(verification: { delayMs: number; verified: boolean }, credit = 100_000, quantity = 4) {
+    const { createUser } = await expectData<{ createUser: { id: string } }>(
+      url,
+      `mutation { createUser(input: { name: "Watcher", credit: ${credit} }) { id } }`,
+    );
+    behaviour.set(createUser.id, verification);
+    const { buyStock } = await expectData<{ buyStock: { status: string; order: { id: string } } }>(
+      url,
+      `mutation ($input: BuyStockInput!) { buyStock(input: $input) { status order { id } } }`,
+      { input: { userId: createUser.id, stockId: STOCK_ID, quantity } },
+    );
+    return buyStock;
+  }
+
+  it('sends the current state first, then the final status with fields of every subgraph, then completes', async () => {
+    const { order } = await buy({ delayMs: 120_000, verified: true });
+    const watch = subscribe<Watched>(url, WATCH, { id: order.id });
+    await watch.received(1);
+    // The outcome arrives only once the client holds the first state, as the verifier would publish it.
+    await publishVerificationOutcome(stack.topics.verificationOutcomes, order.id, 'APPROVED');
+    await watch.completed;
+    expect(watch.results.map(({ data }) => data?.orderStatus.status)).toEqual(['IN_PROGRESS', 'COMPLETED']);
+    expect(watch.results[1]!.data!.orderStatus).toEqual({
+      status: 'COMPLETED',
+      message: 'Success: Buy order complete.',
+      total: 1_000,
+      user: { name: 'Watcher', credit: 99_000 },
+      stock: { symbol: 'stock1', lastPrice: 250 },
+    });
+    await watch.dispose();
+  });
+
+  it('does not miss an outcome that arrived before the subscription', async () => {
+    const { order } = await buy({ delayMs: 10, verified: false });
+    await eventually(
+      async () =>
+        (await expectData<{ order: { status: string } }>(url, `{ order(id: "${order.id}") { status } }`))
+          .order.status,
+      (status) => status === 'FAILED',
+      10_000,
+    );
+    const watch = subscribe<Watched>(url, WATCH, { id: order.id });
+    await watch.completed;
+    expect(watch.results.map(({ data }) => data?.orderStatus.status)).toEqual(['FAILED']);
+    await watch.dispose();
+  });
+
+  it('keeps aliases, fragments and variables, even when the selection has no status', async () => {
+    const { order } = await buy({ delayMs: 300, verified: true });
+    const watch = subscribe<{ mine: { amount: number } }>(
+      url,
+      `subscription Watch($id: ID!) { mine: orderStatus(orderId: $id) { ...Amount } } fragment Amount on Order { amount: total }`,
+      { id: order.id },
+    );
+    await watch.completed;
+    expect(watch.results.at(-1)).toEqual({ data: { mine: { amount: 1_000 } } });
+    await watch.dispose();
+  });
+
+  it('streams a denied order as its one final state', async () => {
+    const { status, order } = await buy({ delayMs: 10, verified: true }, 10);
+    expect(status).toBe('DENIED');
+    const watch = subscribe<Watched>(url, WATCH, { id: order.id });
+    await watch.completed;
+    expect(watch.results.map(({ data }) => data?.orderStatus.message)).toEqual(['Deny: Not enough credit']);
+    await watch.dispose();
+  });
+
+  it('answers an unknown order with ORDER_NOT_FOUND', async () => {
+    const watch = subscribe(url, WATCH, { id: '987654321' });
+    await watch.completed.catch(() => undefined);
+    expect(watch.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('ORDER_NOT_FOUND');
+    await watch.dispose();
+  });
+
+  it('delivers the same order to subscribers on two gateway processes', async () => {
+    const { order } = await buy({ delayMs: 1_000, verified: true });
+    const first = subscribe<Watched>(url, WATCH, { id: order.id });
+    const second = subscribe<Watched>(secondGateway.url, WATCH, { id: order.id });
+    await Promise.all([first.completed, second.completed]);
+    for (const watch of [first, second]) {
+      expect(watch.results.at(-1)?.data?.orderStatus.status).toBe('COMPLETED');
+      await watch.dispose();
+    }
+  });
+
+  it('releases every Redis subscription when 1,000 sockets close', async () => {
+    const { order } = await buy({ delayMs: 60_000, verified: true });
+    const channel = `${stack.statusChannelPrefix}${order.id}`;
+    const openBefore = await metricTotal(stack.metricsUrl(url), 'graphql_subscriptions_open');
+    const watches = Array.from({ length: 1_000 }, () =>
+      subscribe<Watched>(url, `subscription ($id: ID!) { orderStatus(orderId: $id) { status } }`, {
+        id: order.id,
+      }),
+    );
+    await Promise.all(watches.map((watch) => watch.received(1)));
+    expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 1]);
+    expect(await metricTotal(stack.metricsUrl(url), 'graphql_subscriptions_open')).toBe(openBefore + 1_000);
+
+    await Promise.all(watches.map((watch) => watch.dispose()));
+    const numsub = await eventually(
+      () => redis.pubsub('NUMSUB', channel),
+      (value) => value[1] === 0,
+      10_000,
+    );
+    expect(numsub).toEqual([channel, 0]);
+    expect(
+      await eventually(
+        () => metricTotal(stack.metricsUrl(url), 'graphql_subscriptions_open'),
+        (open) => open === 0,
+        10_000,
+      ),
+    ).toBe(0);
+  });
+});

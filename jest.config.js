@@ -1,0 +1,37 @@
+// @ts-check
+
+// Unit tests run anywhere; integration tests talk to the real broker, Redis and PostgreSQL,
+// which test/global-setup.ts makes sure are up before the first suite starts.
+/** @type {import('jest').Config['transform']} */
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } } }],
+};
+const testPathIgnorePatterns = ['/node_modules/', '/dist/'];
+
+/** @type {import('jest').Config} */
+const config = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/**/*.test.ts'],
+      testPathIgnorePatterns: [...testPathIgnorePatterns, '\\.int\\.test\\.ts$'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/**/*.int.test.ts'],
+      testPathIgnorePatterns,
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+      slowTestThreshold: 30,
+    },
+  ],
+  // Integration suites each start servers and consumers; two workers match the two cores we have.
+  maxWorkers: 2,
+  testTimeout: 60_000,
+};
+
+module.exports = config;

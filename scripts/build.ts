@@ -1,0 +1,53 @@
+import { build, type Plugin } from 'esbuild';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+// `npm run build`: one bundle per service at <service>/dist/index.js, for production images.
+// The shared @brokerage/common package is bundled in; every other package stays a runtime
+// dependency resolved from node_modules. Each bundle sits one level below its package root, like
+// src/, so that paths such as `../schema.graphql` resolve the same in both.
+
+const root = path.resolve(__dirname, '..');
+
+/** Every service: the gateway, each subgraph and each worker (a folder with src/index.ts). */
+export const entryPoints = [
+  'gateway',
+  ...['subgraphs', 'workers'].flatMap((group) =>
+    readdirSync(path.join(root, group)).map((name) => `${group}/${name}`),
+  ),
+].filter((service) => existsSync(path.join(root, service, 'src/index.ts')));
+
+const externalPackages: Plugin = {
+  name: 'external-packages',
+  setup(builder) {
+    builder.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('@brokerage/') ? undefined : { path: args.path, external: true },
+    );
+  },
+};
+
+async function main() {
+  await Promise.all(
+    entryPoints.map((service) =>
+      build({
+        entryPoints: [path.join(root, service, 'src/index.ts')],
+        outfile: path.join(root, service, 'dist/index.js'),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        sourcemap: true,
+        plugins: [externalPackages],
+        logLevel: 'warning',
+      }),
+    ),
+  );
+  console.log(
+    `Built ${entryPoints.length} services: ${entryPoints.map((service) => `${service}/dist/index.js`).join(', ')}`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

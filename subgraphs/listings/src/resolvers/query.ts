@@ -1,0 +1,11 @@
+import { parsePage, parseRowId } from '@brokerage/common';
+import type { QueryResolvers } from '../generated/resolvers-types';
+
+export const Query: QueryResolvers = {
+  listings: (_parent, { pageNum, pageSize, userId }, { listings }) =>
+    listings.page(
+      parsePage(pageNum ?? 1, pageSize ?? 10),
+      userId === undefined || userId === null ? undefined : parseRowId(userId, 'userId'),
+    ),
+  listing: (_parent, { id }, { listingById }) => listingById.load(parseRowId(id, 'id')),
+};

@@ -1,0 +1,22 @@
+import { SubgraphClient } from '@brokerage/common';
+
+/**
+ * Asks the users subgraph whether a user exists. The listings service owns no user data and
+ * never reads the users database; this service-to-service call is how it checks an owner.
+ */
+export class UsersDirectory {
+  private readonly client: SubgraphClient;
+
+  constructor(usersUrl: string, timeoutMs: number) {
+    this.client = new SubgraphClient('users', usersUrl, timeoutMs);
+  }
+
+  async exists(userId: string, requestId: string): Promise<boolean> {
+    const data = await this.client.request<{ user: { id: string } | null }>(
+      'query UserExists($id: ID!) { user(id: $id) { id } }',
+      { id: userId },
+      requestId,
+    );
+    return data.user !== null;
+  }
+}

@@ -1,0 +1,31 @@
+import { loaderById, type RequestContext } from '@brokerage/common';
+import DataLoader from 'dataloader';
+import type { HoldingRecord, OrderRecord } from './db/order-record';
+import type { OrdersRepository } from './db/orders-repository';
+import type { OrderService } from './order-service';
+
+export interface OrdersContext extends RequestContext {
+  orders: OrdersRepository;
+  orderService: OrderService;
+  /** One SQL query for every order of a request's `_entities` call. */
+  orderById: DataLoader<string, OrderRecord | null>;
+  /** One SQL query for the holdings of every user in a response. */
+  holdingsOf: DataLoader<string, HoldingRecord[]>;
+}
+
+export function createOrdersContext(
+  base: RequestContext,
+  orders: OrdersRepository,
+  orderService: OrderService,
+): OrdersContext {
+  return {
+    ...base,
+    orders,
+    orderService,
+    orderById: loaderById((ids) => orders.findByIds(ids)),
+    holdingsOf: new DataLoader(async (userIds) => {
+      const byUser = await orders.holdingsOf(userIds);
+      return userIds.map((id) => byUser.get(id) ?? []);
+    }),
+  };
+}

@@ -1,0 +1,284 @@
+import {
+  codedError,
+  type OrderSide,
+  type OrderStatus,
+  type OrderStatusEvent,
+  type Page,
+  type VerificationOutcome,
+  type VerificationRequest,
+} from '@brokerage/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  OrderMessages,
+  orderFromRow,
+  type HoldingRecord,
+  type OrderRecord,
+  type OrderRow,
+} from './order-record';
+
+/** What the outbox relay delivers, in insertion order (see outbox/outbox-relay.ts). */
+export type OutboxMessage =
+  | { kind: 'kafka'; payload: { topic: 'verification-requests'; key: string; value: VerificationRequest } }
+  | { kind: 'credit'; payload: CreditCommand }
+  | { kind: 'status'; payload: OrderStatusEvent };
+
+export type CreditCommand =
+  | { action: 'capture'; orderId: string }
+  | { action: 'release'; orderId: string }
+  | { action: 'deposit'; orderId: string; userId: string; amount: number };
+
+export interface NewOrder {
+  side: OrderSide;
+  userId: string;
+  stockId: string;
+  quantity: number;
+  price: number;
+  total: number;
+}
+
+/**
+ * All reads and writes of the orders database. Every state change writes the messages that
+ * announce it into the outbox in the same transaction, so a change is never made without its
+ * announcement, nor announced without being made.
+ */
+export class OrdersRepository {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly businessTimeZone: string,
+  ) {}
+
+  /** A buy whose credit check has not been answered yet (status NEW, invisible outside this service). */
+  async createUnanswered(order: NewOrder): Promise<OrderRecord> {
+    const [row] = await this.dataSource.query<OrderRow[]>(
+      `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message)
+       VALUES ($1, $2, $3, $4, $5, $6, 'NEW', '') RETURNING *`,
+      [order.side, order.userId, order.stockId, order.quantity, order.price, order.total],
+    );
+    return orderFromRow(row!);
+  }
+
+  /** Records the credit check's answer; returns undefined when the order was answered already. */
+  answerBuy(orderId: string, creditReserved: boolean): Promise<OrderRecord | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      const status: OrderStatus = creditReserved ? 'IN_PROGRESS' : 'DENIED';
+      const rows = await manager.query<[OrderRow[], number]>(
+        `UPDATE orders SET status = $2, message = $3, updated_at = now()
+         WHERE id = $1 AND status = 'NEW' RETURNING *`,
+        [orderId, status, OrderMessages.BUY[status]],
+      );
+      const row = rows[0][0];
+      if (!row) return undefined;
+      const order = orderFromRow(row);
+      await this.announce(manager, order, creditReserved);
+      return order;
+    });
+  }
+
+  /** A buy whose user does not exist leaves nothing behind. */
+  async deleteUnanswered(orderId: string): Promise<void> {
+    await this.dataSource.query("DELETE FROM orders WHERE id = $1 AND status = 'NEW'", [orderId]);
+  }
+
+  /** Buys whose process died between creating them and answering them. */
+  async unansweredOlderThan(ms: number): Promise<OrderRecord[]> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `SELECT * FROM orders WHERE status = 'NEW' AND created_at < now() - make_interval(secs => $1)
+       ORDER BY id LIMIT 100`,
+      [ms / 1000],
+    );
+    return rows.map(orderFromRow);
+  }
+
+  /** A sell: the share check, the reservation of the shares and the order are one transaction. */
+  placeSell(order: NewOrder): Promise<OrderRecord> {
+    return this.dataSource.transaction(async (manager) => {
+      const reserved = await manager.query<[unknown[], number]>(
+        `UPDATE holdings SET reserved = reserved + $3, updated_at = now()
+         WHERE user_id = $1 AND stock_id = $2 AND quantity - reserved >= $3 RETURNING user_id`,
+        [order.userId, order.stockId, order.quantity],
+      );
+      const status: OrderStatus = reserved[0].length > 0 ? 'IN_PROGRESS' : 'DENIED';
+      const [row] = await manager.query<OrderRow[]>(
+        `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message)
+         VALUES ('SELL', $1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [
+          order.userId,
+          order.stockId,
+          order.quantity,
+          order.price,
+          order.total,
+          status,
+          OrderMessages.SELL[status],
+        ],
+      );
+      const placed = orderFromRow(row!);
+      await this.announce(manager, placed, status === 'IN_PROGRESS');
+      return placed;
+    });
+  }
+
+  /**
+   * Applies a verification outcome to an IN_PROGRESS order; any other status (a late or repeated
+   * outcome, or a cancelled order) is left alone and undefined is returned.
+   */
+  applyOutcome(orderId: string, outcome: VerificationOutcome['outcome']): Promise<OrderRecord | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      const order = await this.lockInProgress(manager, orderId);
+      if (!order) return undefined;
+      return this.finish(manager, order, outcome === 'APPROVED' ? 'COMPLETED' : 'FAILED');
+    });
+  }
+
+  cancel(orderId: string): Promise<OrderRecord> {
+    return this.dataSource.transaction(async (manager) => {
+      const order = await this.lockInProgress(manager, orderId);
+      if (!order) {
+        const existing = await this.findVisible(manager, orderId);
+        if (!existing) throw codedError('ORDER_NOT_FOUND', `No order with id ${orderId}`);
+        throw codedError(
+          'ORDER_NOT_CANCELLABLE',
+          `Order ${orderId} is ${existing.status}; only an IN_PROGRESS order can be cancelled`,
+        );
+      }
+      return this.finish(manager, order, 'CANCELLED');
+    });
+  }
+
+  async findByIds(ids: readonly string[]): Promise<OrderRecord[]> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      "SELECT * FROM orders WHERE id = ANY($1::bigint[]) AND status <> 'NEW'",
+      [ids],
+    );
+    return rows.map(orderFromRow);
+  }
+
+  /**
+   * The order history rule, in SQL: listed when the order passed its check (any status but
+   * DENIED), or when it is DENIED, has a quantity of 10 or more and was placed today (the calendar
+   * day of `now` in the business time zone). Newest first, ties broken by id.
+   */
+  async history(
+    { offset, limit }: Page,
+    userId: string | undefined,
+    now = new Date(),
+  ): Promise<OrderRecord[]> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `SELECT * FROM orders
+        WHERE ($1::bigint IS NULL OR user_id = $1)
+          AND (status IN ('IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED')
+               OR (status = 'DENIED' AND quantity >= 10
+                   AND created_at >= date_trunc('day', $2::timestamptz AT TIME ZONE $3) AT TIME ZONE $3))
+        ORDER BY created_at DESC, id DESC OFFSET $4 LIMIT $5`,
+      [userId ?? null, now, this.businessTimeZone, offset, limit],
+    );
+    return rows.map(orderFromRow);
+  }
+
+  /** Shares owned per user (reserved ones included until their sell completes). */
+  async holdingsOf(userIds: readonly string[]): Promise<Map<string, HoldingRecord[]>> {
+    const rows = await this.dataSource.query<Array<{ user_id: string; stock_id: string; quantity: string }>>(
+      `SELECT user_id, stock_id, quantity FROM holdings
+        WHERE user_id = ANY($1::bigint[]) AND quantity > 0 ORDER BY user_id, stock_id`,
+      [userIds],
+    );
+    const byUser = new Map<string, HoldingRecord[]>(userIds.map((id) => [id, []]));
+    for (const row of rows)
+      byUser.get(row.user_id)?.push({ stockId: row.stock_id, quantity: Number(row.quantity) });
+    return byUser;
+  }
+
+  private async lockInProgress(manager: EntityManager, orderId: string): Promise<OrderRecord | undefined> {
+    const rows = await manager.query<OrderRow[]>(
+      "SELECT * FROM orders WHERE id = $1 AND status = 'IN_PROGRESS' FOR UPDATE",
+      [orderId],
+    );
+    return rows[0] ? orderFromRow(rows[0]) : undefined;
+  }
+
+  private async findVisible(manager: EntityManager, orderId: string): Promise<OrderRecord | undefined> {
+    const rows = await manager.query<OrderRow[]>("SELECT * FROM orders WHERE id = $1 AND status <> 'NEW'", [
+      orderId,
+    ]);
+    return rows[0] ? orderFromRow(rows[0]) : undefined;
+  }
+
+  /** Moves a locked IN_PROGRESS order to a final status with its effects on holdings and credit. */
+  private async finish(
+    manager: EntityManager,
+    order: OrderRecord,
+    status: 'COMPLETED' | 'FAILED' | 'CANCELLED',
+  ): Promise<OrderRecord> {
+    const credit: CreditCommand[] = [];
+    if (order.side === 'BUY') {
+      if (status === 'COMPLETED') {
+        await manager.query(
+          `INSERT INTO holdings (user_id, stock_id, quantity) VALUES ($1, $2, $3)
+           ON CONFLICT (user_id, stock_id) DO UPDATE SET quantity = holdings.quantity + $3, updated_at = now()`,
+          [order.userId, order.stockId, order.quantity],
+        );
+        credit.push({ action: 'capture', orderId: order.id });
+      } else {
+        credit.push({ action: 'release', orderId: order.id });
+      }
+    } else {
+      await manager.query(
+        `UPDATE holdings SET reserved = reserved - $3, quantity = quantity - $4, updated_at = now()
+          WHERE user_id = $1 AND stock_id = $2`,
+        [order.userId, order.stockId, order.quantity, status === 'COMPLETED' ? order.quantity : 0],
+      );
+      if (status === 'COMPLETED') {
+        credit.push({ action: 'deposit', orderId: order.id, userId: order.userId, amount: order.total });
+      }
+    }
+    const [row] = await manager.query<[OrderRow[], number]>(
+      'UPDATE orders SET status = $2, message = $3, updated_at = now() WHERE id = $1 RETURNING *',
+      [order.id, status, OrderMessages[order.side][status]],
+    );
+    const finished = orderFromRow(row[0]!);
+    // Credit first: whoever sees the status event and reads the user's credit sees it settled.
+    await this.enqueue(manager, [
+      ...credit.map((payload): OutboxMessage => ({ kind: 'credit', payload })),
+      { kind: 'status', payload: statusEvent(finished) },
+    ]);
+    return finished;
+  }
+
+  /** The outbox messages of an answered order: the verification request (if it goes on) and its status. */
+  private announce(manager: EntityManager, order: OrderRecord, verify: boolean): Promise<void> {
+    const messages: OutboxMessage[] = [];
+    if (verify) {
+      messages.push({
+        kind: 'kafka',
+        payload: {
+          topic: 'verification-requests',
+          key: order.id,
+          value: {
+            orderId: order.id,
+            userId: order.userId,
+            side: order.side,
+            requestedAt: new Date().toISOString(),
+          },
+        },
+      });
+    }
+    messages.push({ kind: 'status', payload: statusEvent(order) });
+    return this.enqueue(manager, messages);
+  }
+
+  private async enqueue(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
+    await manager.query('INSERT INTO outbox (kind, payload) SELECT * FROM unnest($1::text[], $2::jsonb[])', [
+      messages.map(({ kind }) => kind),
+      messages.map(({ payload }) => JSON.stringify(payload)),
+    ]);
+  }
+}
+
+function statusEvent(order: OrderRecord): OrderStatusEvent {
+  return {
+    orderId: order.id,
+    userId: order.userId,
+    status: order.status,
+    message: order.message,
+    at: order.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,5 @@
+import type { HoldingResolvers } from '../generated/resolvers-types';
+
+export const Holding: HoldingResolvers = {
+  stock: ({ stockId }) => ({ id: stockId }),
+};

@@ -1,0 +1,280 @@
+import { createLogger, createRedis, type Redis } from '@brokerage/common';
+import { Client } from 'pg';
+import { errorCodes, expectData, graphql } from '../../../test/support/graphql';
+import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';
+import { eventually } from '../../../test/support/price-series';
+import { testRedisUrl } from '../../../test/support/services';
+import { publishVerificationOutcome } from '../../../test/support/verification';
+import { MinuteSeriesStore } from '../../../workers/price-ingestor/src/minute-series-store';
+
+const STOCK_ID = '44891482026867833';
+const UNPRICED_STOCK_ID = '35425587644337450';
+const PRICE = 100;
+const STALL_LIMIT_MS = 3_000;
+
+const Messages = {
+  denied: 'Deny: Not enough credit',
+  inProgress: 'In Progress: Credit check passed. User verification in progress...',
+  completed: 'Success: Buy order complete.',
+  failed: 'Failure: User verification unsuccessful.',
+  sharesDenied: 'Deny: Not enough shares',
+  cancelled: 'Cancelled: Order cancelled by user.',
+};
+
+interface OrderResult {
+  status: string;
+  message: string;
+  order: { id: string; status: string; total: number; price: number; quantity: number };
+}
+
+const BUY = `mutation ($input: BuyStockInput!) {
+  buyStock(input: $input) { status message order { id status total price quantity } }
+}`;
+const SELL = `mutation ($input: SellStockInput!) {
+  sellStock(input: $input) { status message order { id status total price quantity } }
+}`;
+const CANCEL = `mutation ($id: ID!) { cancelOrder(id: $id) { status message order { id status } } }`;
+const ORDER = `query ($id: ID!) { order(id: $id) { id status message side quantity total user { id name } stock { id symbol } } }`;
+
+describe('orders through the gateway, with the verifier and the verification API', () => {
+  let stack: PlatformStack;
+  let url: string;
+  let redis: Redis;
+  // How the verification API stand-in answers each user; by default quickly and yes.
+  const behaviour = new Map<string, { delayMs: number; verified: boolean }>();
+
+  beforeAll(async () => {
+    stack = await startPlatformStack({
+      verification: {
+        stallLimitMs: STALL_LIMIT_MS,
+        decide: ({ userId }) => behaviour.get(userId) ?? { delayMs: 100, verified: true },
+      },
+    });
+    url = stack.gatewayUrl;
+    redis = createRedis({
+      url: testRedisUrl,
+      keyPrefix: stack.pricesKeyPrefix,
+      logger: createLogger({ service: 't', level: 'silent' }),
+    });
+    await expectData(
+      url,
+      `mutation { createStock(input: { id: "${STOCK_ID}", symbol: "stock1", name: "Stock One" }) { id } }`,
+    );
+    await expectData(
+      url,
+      `mutation { createStock(input: { id: "${UNPRICED_STOCK_ID}", symbol: "stock2", name: "Stock Two" }) { id } }`,
+    );
+    // One trade at PRICE: the price the orders are checked at.
+    await new MinuteSeriesStore(redis).apply([
+      { stockId: STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: PRICE },
+    ]);
+  });
+
+  afterAll(async () => {
+    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(stack.pricesKeyPrefix.length)));
+    redis.disconnect();
+    await stack.stop();
+  });
+
+  async function createUser(credit: number, name = 'Trader'): Promise<string> {
+    const data = await expectData<{ createUser: { id: string } }>(
+      url,
+      `mutation ($credit: Money) { createUser(input: { name: "${name}", credit: $credit }) { id } }`,
+      { credit },
+    );
+    return data.createUser.id;
+  }
+
+  const credit = async (userId: string) =>
+    (
+      await expectData<{ user: { credit: number } }>(url, `query ($id: ID!) { user(id: $id) { credit } }`, {
+        id: userId,
+      })
+    ).user.credit;
+  // Credit moves through the orders outbox, right behind the answer or the status: wait for it to settle.
+  const settledCredit = (userId: string, expected: number) =>
+    eventually(
+      () => credit(userId),
+      (value) => value === expected,
+      10_000,
+    );
+  const holdings = async (userId: string) =>
+    (
+      await expectData<{ user: { holdings: Array<{ quantity: number; stock: { symbol: string } }> } }>(
+        url,
+        `query ($id: ID!) { user(id: $id) { holdings { quantity stock { symbol } } } }`,
+        { id: userId },
+      )
+    ).user.holdings;
+  const buy = async (userId: string, quantity: number, stockId = STOCK_ID) =>
+    (await expectData<{ buyStock: OrderResult }>(url, BUY, { input: { userId, stockId, quantity } }))
+      .buyStock;
+  const sell = async (userId: string, quantity: number) =>
+    (
+      await expectData<{ sellStock: OrderResult }>(url, SELL, {
+        input: { userId, stockId: STOCK_ID, quantity },
+      })
+    ).sellStock;
+  const finalOrder = (orderId: string) =>
+    eventually(
+      async () =>
+        (await expectData<{ order: { status: string; message: string } }>(url, ORDER, { id: orderId })).order,
+      (order) => order.status !== 'IN_PROGRESS',
+      20_000,
+    );
+
+  it('denies a buy beyond the credit at once, saves it, and moves no credit', async () => {
+    const userId = await createUser(1_000);
+    const result = await buy(userId, 11);
+    expect(result).toMatchObject({
+      status: 'DENIED',
+      message: Messages.denied,
+      order: { status: 'DENIED', total: 1_100, price: PRICE },
+    });
+    const { order } = await expectData<{ order: { status: string } }>(url, ORDER, { id: result.order.id });
+    expect(order.status).toBe('DENIED');
+    expect(await credit(userId)).toBe(1_000);
+  });
+
+  it('answers a buy at once with the credit reserved, then completes it when the user is verified', async () => {
+    const userId = await createUser(1_000);
+    const started = Date.now();
+    const result = await buy(userId, 4);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result).toMatchObject({
+      status: 'IN_PROGRESS',
+      message: Messages.inProgress,
+      order: { total: 400 },
+    });
+    expect(await credit(userId)).toBe(600);
+
+    const order = await finalOrder(result.order.id);
+    expect(order).toMatchObject({ status: 'COMPLETED', message: Messages.completed });
+    expect(await credit(userId)).toBe(600);
+    expect(await holdings(userId)).toEqual([{ quantity: 4, stock: { symbol: 'stock1' } }]);
+    const joined = await expectData<{ order: { user: { id: string }; stock: { symbol: string } } }>(
+      url,
+      ORDER,
+      {
+        id: result.order.id,
+      },
+    );
+    expect(joined.order).toMatchObject({ user: { id: userId }, stock: { symbol: 'stock1' } });
+  });
+
+  it('fails a buy the verification API rejects, and returns the credit', async () => {
+    const userId = await createUser(1_000);
+    behaviour.set(userId, { delayMs: 100, verified: false });
+    const result = await buy(userId, 5);
+    expect(result.status).toBe('IN_PROGRESS');
+    expect(await finalOrder(result.order.id)).toMatchObject({ status: 'FAILED', message: Messages.failed });
+    // The release reaches the users service through the outbox, right behind the status.
+    expect(await settledCredit(userId, 1_000)).toBe(1_000);
+    expect(await holdings(userId)).toEqual([]);
+  });
+
+  it('fails a buy whose verification stalls past the limit, and returns the credit', async () => {
+    const userId = await createUser(1_000);
+    behaviour.set(userId, { delayMs: 30_000, verified: true });
+    const result = await buy(userId, 2);
+    const started = Date.now();
+    expect(await finalOrder(result.order.id)).toMatchObject({ status: 'FAILED', message: Messages.failed });
+    // Abandoned at the stall limit, not when the API would finally have answered.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(STALL_LIMIT_MS - 200);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await settledCredit(userId, 1_000)).toBe(1_000);
+  });
+
+  it('lets exactly as many of 50 concurrent buys through as the credit covers, never going negative', async () => {
+    const userId = await createUser(10_000);
+    // The API never answers in time: each order stalls and fails, releasing its credit.
+    behaviour.set(userId, { delayMs: 60_000, verified: true });
+    const results = await Promise.all(Array.from({ length: 50 }, () => buy(userId, 3)));
+    const passed = results.filter(({ status }) => status === 'IN_PROGRESS');
+    expect(passed).toHaveLength(33); // 33 x 300 = 9,900 <= 10,000 < 34 x 300
+    expect(results.filter(({ status }) => status === 'DENIED')).toHaveLength(17);
+    expect(passed.reduce((sum, { order }) => sum + order.total, 0)).toBe(9_900);
+    for (const { order } of passed) await finalOrder(order.id);
+    expect(await settledCredit(userId, 10_000)).toBe(10_000);
+  });
+
+  it('sells shares the user holds, credits the proceeds, and denies selling more than held', async () => {
+    const userId = await createUser(1_000);
+    const bought = await buy(userId, 5);
+    await finalOrder(bought.order.id);
+    expect(await credit(userId)).toBe(500);
+
+    const tooMany = await sell(userId, 6);
+    expect(tooMany).toMatchObject({ status: 'DENIED', message: Messages.sharesDenied });
+    const sold = await sell(userId, 3);
+    expect(sold.status).toBe('IN_PROGRESS');
+    expect(await finalOrder(sold.order.id)).toMatchObject({
+      status: 'COMPLETED',
+      message: 'Success: Sell order complete.',
+    });
+    await settledCredit(userId, 800);
+    expect(await credit(userId)).toBe(800);
+    expect(await holdings(userId)).toEqual([{ quantity: 2, stock: { symbol: 'stock1' } }]);
+  });
+
+  it('cancels an IN_PROGRESS buy, returns the credit, and ignores the outcome that arrives later', async () => {
+    const userId = await createUser(1_000);
+    behaviour.set(userId, { delayMs: 60_000, verified: true });
+    const result = await buy(userId, 5);
+    const cancelled = (await expectData<{ cancelOrder: OrderResult }>(url, CANCEL, { id: result.order.id }))
+      .cancelOrder;
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', message: Messages.cancelled });
+    // The release reaches the users service through the outbox, right behind the answer.
+    expect(await settledCredit(userId, 1_000)).toBe(1_000);
+
+    // A late approval for the cancelled order, as the verifier would publish it.
+    await publishVerificationOutcome(stack.topics.verificationOutcomes, result.order.id, 'APPROVED');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const { order } = await expectData<{ order: { status: string } }>(url, ORDER, { id: result.order.id });
+    expect(order.status).toBe('CANCELLED');
+    expect(await holdings(userId)).toEqual([]);
+    expect(await credit(userId)).toBe(1_000);
+
+    expect(await errorCodes(url, CANCEL, { id: result.order.id })).toEqual(['ORDER_NOT_CANCELLABLE']);
+    expect(await errorCodes(url, CANCEL, { id: '987654321' })).toEqual(['ORDER_NOT_FOUND']);
+  });
+
+  it.each([
+    ['an unknown stock', { stockId: '999' }, 'STOCK_NOT_FOUND'],
+    ['a stock with no price yet', { stockId: UNPRICED_STOCK_ID }, 'PRICE_UNAVAILABLE'],
+    ['an unknown user', { userId: '987654321' }, 'USER_NOT_FOUND'],
+    ['a quantity of 0', { quantity: 0 }, 'BAD_USER_INPUT'],
+    ['a negative quantity', { quantity: -3 }, 'BAD_USER_INPUT'],
+    ['an absurd quantity', { quantity: 2_000_000_000 }, 'BAD_USER_INPUT'],
+    ['a fractional quantity', { quantity: 1.5 }, 'BAD_USER_INPUT'],
+    ['a malformed user id', { userId: 'me' }, 'BAD_USER_INPUT'],
+  ])('refuses a buy with %s (%s) and writes nothing', async (_case, override, code) => {
+    const userId = await createUser(1_000_000);
+    const db = new Client({ connectionString: stack.databaseUrls.orders });
+    await db.connect();
+    const count = async () =>
+      Number((await db.query<{ count: string }>('SELECT count(*) FROM orders')).rows[0]!.count);
+    const before = await count();
+    expect(
+      await errorCodes(url, BUY, { input: { userId, stockId: STOCK_ID, quantity: 1, ...override } }),
+    ).toEqual([code]);
+    expect(await count()).toBe(before);
+    await db.end();
+    expect(await credit(userId)).toBe(1_000_000);
+  });
+
+  it('hides the service-to-service credit operations from the public API', async () => {
+    const body = await graphql(
+      url,
+      `
+        mutation {
+          reserveCredit(orderId: "1", userId: "1", amount: 5) {
+            status
+          }
+        }
+      `,
+    );
+    expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});

@@ -1,0 +1,14 @@
+import { DateScalar, DateTimeScalar, MoneyScalar } from '@brokerage/common';
+import type { Resolvers } from '../generated/resolvers-types';
+import { Mutation } from './mutation';
+import { Query } from './query';
+import { Stock } from './stock';
+
+export const resolvers: Resolvers = {
+  Money: MoneyScalar,
+  DateTime: DateTimeScalar,
+  Date: DateScalar,
+  Query,
+  Mutation,
+  Stock,
+};

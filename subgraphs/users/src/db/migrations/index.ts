@@ -1,0 +1,5 @@
+import { CreateUsers1732200000000 } from './1732200000000-create-users';
+import { CreateCreditLedger1732400000000 } from './1732400000000-create-credit-ledger';
+
+/** Every migration of the users database, oldest first. */
+export const migrations = [CreateUsers1732200000000, CreateCreditLedger1732400000000];

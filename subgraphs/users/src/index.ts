@@ -1,0 +1,5 @@
+import { bootstrap } from '@brokerage/common';
+import { usersConfigSchema } from './config';
+import { start } from './server';
+
+bootstrap('users', usersConfigSchema, start);

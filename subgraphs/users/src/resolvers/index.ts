@@ -1,0 +1,13 @@
+import { DateTimeScalar, MoneyScalar } from '@brokerage/common';
+import type { Resolvers } from '../generated/resolvers-types';
+import { Mutation } from './mutation';
+import { Query } from './query';
+import { User } from './user';
+
+export const resolvers: Resolvers = {
+  Money: MoneyScalar,
+  DateTime: DateTimeScalar,
+  Query,
+  Mutation,
+  User,
+};

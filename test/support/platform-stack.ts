@@ -1,0 +1,180 @@
+import { createKafka, loadConfig } from '@brokerage/common';
+import { gatewayConfigSchema } from '../../gateway/src/config';
+import { start as startGateway } from '../../gateway/src/server';
+import { listingsConfigSchema } from '../../subgraphs/listings/src/config';
+import { start as startListings } from '../../subgraphs/listings/src/server';
+import { ordersConfigSchema } from '../../subgraphs/orders/src/config';
+import { start as startOrders } from '../../subgraphs/orders/src/server';
+import { stocksConfigSchema } from '../../subgraphs/stocks/src/config';
+import { start as startStocks } from '../../subgraphs/stocks/src/server';
+import { usersConfigSchema } from '../../subgraphs/users/src/config';
+import { start as startUsers } from '../../subgraphs/users/src/server';
+import { start as startVerificationApi, type Decide } from '../../workers/verification-api/src/server';
+import { createApp as createVerifier } from '../../workers/verifier/src/app';
+import { verifierConfigSchema } from '../../workers/verifier/src/config';
+import {
+  dropDatabases,
+  kafkaBrokers,
+  testDatabaseUrl,
+  testLogger,
+  testRedisUrl,
+  uniqueSuffix,
+} from './services';
+
+export interface PlatformStack {
+  gatewayUrl: string;
+  usersUrl: string;
+  listingsUrl: string;
+  stocksUrl: string;
+  ordersUrl: string;
+  databaseUrls: { users: string; listings: string; stocks: string; orders: string };
+  /** Where this stack's price series live in Redis. */
+  pricesKeyPrefix: string;
+  /** Prefix of this stack's order status channels in Redis. */
+  statusChannelPrefix: string;
+  /** This stack's Kafka topics. */
+  topics: { verificationRequests: string; verificationOutcomes: string; statusChanges: string };
+  /** `/metrics` of a service, from its GraphQL URL. */
+  metricsUrl(graphqlUrl: string): string;
+  stop(): Promise<void>;
+}
+
+export interface PlatformStackOptions {
+  /** Also run the verifier against a verification API stand-in that answers as `decide` says. */
+  verification?: { decide: Decide; stallLimitMs: number };
+}
+
+/**
+ * Every subgraph and the gateway (and, if asked, the verifier with the verification API
+ * stand-in), started for real in this process on free ports, against the real PostgreSQL, Redis
+ * and Kafka: each subgraph with a database of its own (dropped on stop), and the stack's own
+ * Redis prefixes, Kafka topics and consumer groups.
+ */
+export async function startPlatformStack(options: PlatformStackOptions = {}): Promise<PlatformStack> {
+  const suffix = uniqueSuffix();
+  const databaseUrls = {
+    users: testDatabaseUrl('users'),
+    listings: testDatabaseUrl('listings'),
+    stocks: testDatabaseUrl('stocks'),
+    orders: testDatabaseUrl('orders'),
+  };
+  const pricesKeyPrefix = `test:${suffix}:prices:`;
+  const statusChannelPrefix = `test:${suffix}:order-status:`;
+  const topics = {
+    verificationRequests: `test.${suffix}.verification-requests`,
+    verificationOutcomes: `test.${suffix}.verification-outcomes`,
+    statusChanges: `test.${suffix}.status-changes`,
+  };
+  const kafka = { KAFKA_BROKERS: kafkaBrokers().join(',') };
+  const base = { PORT: '0', NODE_ENV: 'test' };
+  const stops: Array<() => Promise<unknown>> = [];
+
+  const [users, stocks] = await Promise.all([
+    startUsers(
+      loadConfig(usersConfigSchema, { ...base, DATABASE_URL: databaseUrls.users }),
+      testLogger('users'),
+    ),
+    startStocks(
+      loadConfig(stocksConfigSchema, {
+        ...base,
+        DATABASE_URL: databaseUrls.stocks,
+        REDIS_URL: testRedisUrl,
+        PRICES_KEY_PREFIX: pricesKeyPrefix,
+      }),
+      testLogger('stocks'),
+    ),
+  ]);
+  const [listings, orders] = await Promise.all([
+    startListings(
+      loadConfig(listingsConfigSchema, {
+        ...base,
+        DATABASE_URL: databaseUrls.listings,
+        USERS_SUBGRAPH_URL: users.url,
+      }),
+      testLogger('listings'),
+    ),
+    startOrders(
+      loadConfig(ordersConfigSchema, {
+        ...base,
+        ...kafka,
+        DATABASE_URL: databaseUrls.orders,
+        REDIS_URL: testRedisUrl,
+        USERS_SUBGRAPH_URL: users.url,
+        STOCKS_SUBGRAPH_URL: stocks.url,
+        VERIFICATION_REQUESTS_TOPIC: topics.verificationRequests,
+        VERIFICATION_OUTCOMES_TOPIC: topics.verificationOutcomes,
+        STATUS_CHANGES_TOPIC: topics.statusChanges,
+        CONSUMER_GROUP: `orders-${suffix}`,
+        STATUS_CHANNEL_PREFIX: statusChannelPrefix,
+        OUTBOX_POLL_MS: '200',
+      }),
+      testLogger('orders'),
+    ),
+  ]);
+  const gateway = await startGateway(
+    loadConfig(gatewayConfigSchema, {
+      ...base,
+      SUBGRAPH_USERS_URL: users.url,
+      SUBGRAPH_LISTINGS_URL: listings.url,
+      SUBGRAPH_STOCKS_URL: stocks.url,
+      SUBGRAPH_ORDERS_URL: orders.url,
+      REDIS_URL: testRedisUrl,
+      ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
+    }),
+    testLogger('gateway'),
+  );
+
+  if (options.verification) {
+    const api = await startVerificationApi(
+      { port: 0, host: '127.0.0.1', decide: options.verification.decide },
+      testLogger('verification-api'),
+    );
+    const verifier = createVerifier(
+      loadConfig(verifierConfigSchema, {
+        ...base,
+        ...kafka,
+        VERIFICATION_REQUESTS_TOPIC: topics.verificationRequests,
+        VERIFICATION_OUTCOMES_TOPIC: topics.verificationOutcomes,
+        CONSUMER_GROUP: `verifier-${suffix}`,
+        VERIFICATION_API_URL: api.url,
+        STALL_LIMIT_MS: String(options.verification.stallLimitMs),
+        COMMIT_INTERVAL_MS: '200',
+      }),
+      testLogger('verifier'),
+    );
+    await verifier.start();
+    stops.push(
+      () => verifier.stop(),
+      () => api.stop(),
+    );
+  }
+
+  return {
+    gatewayUrl: gateway.url,
+    usersUrl: users.url,
+    listingsUrl: listings.url,
+    stocksUrl: stocks.url,
+    ordersUrl: orders.url,
+    databaseUrls,
+    pricesKeyPrefix,
+    statusChannelPrefix,
+    topics,
+    metricsUrl: (graphqlUrl) => graphqlUrl.replace(/\/graphql$/, '/metrics'),
+    stop: async () => {
+      for (const stop of stops) await stop();
+      await gateway.stop();
+      await Promise.all([listings.stop(), orders.stop()]);
+      await Promise.all([users.stop(), stocks.stop()]);
+      await dropDatabases(...Object.values(databaseUrls));
+      // The stack's topics go too, so that repeated runs do not pile them up in a long-lived broker.
+      const admin = createKafka({
+        clientId: 'test',
+        brokers: kafkaBrokers(),
+        logger: testLogger('kafka'),
+      }).admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}

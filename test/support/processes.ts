@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../..');
+
+/** A port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  port: number;
+  output: string[];
+  /** Resolves when `/ready` answers 200. */
+  ready(timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs a service's entry point as a real process, as `npm run dev` and production do. */
+export async function spawnService(
+  entry: string,
+  env: Record<string, string>,
+  port?: number,
+): Promise<ServiceProcess> {
+  port ??= await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      ...env,
+      PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    port,
+    output,
+    async ready(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (child.exitCode !== null)
+          throw new Error(`${entry} exited with ${child.exitCode}:\n${output.join('')}`);
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline)
+          throw new Error(`${entry} not ready after ${timeoutMs} ms:\n${output.join('')}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

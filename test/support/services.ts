@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger, dropDatabase, type Logger } from '@brokerage/common';
+
+/** A short random suffix that keeps one suite's databases, topics and keys apart from any other's. */
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export const testPostgresBaseUrl =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export function kafkaBrokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+}
+
+/** A database URL of the suite's own; the service under test creates the database on start. */
+export function testDatabaseUrl(owner: string): string {
+  const url = new URL(testPostgresBaseUrl);
+  url.pathname = `/test_${owner}_${uniqueSuffix()}`;
+  return url.toString();
+}
+
+/** Drops the databases a suite made; run in afterAll. */
+export async function dropDatabases(...urls: string[]): Promise<void> {
+  await Promise.all(urls.map((url) => dropDatabase(url)));
+}
+
+export function testLogger(service: string): Logger {
+  return createLogger({ service, level: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent' });
+}

@@ -1,0 +1,149 @@
+import {
+  createKafka,
+  createMetrics,
+  createRedis,
+  ensureTopics,
+  redisReadiness,
+  startOpsServer,
+  stopInOrder,
+  toExchangeMoment,
+  topicConfig,
+  type Logger,
+} from '@brokerage/common';
+import { Partitioners } from 'kafkajs';
+import { Counter } from 'prom-client';
+import { CheckpointStore } from './checkpoints';
+import type { PriceFetcherConfig } from './config';
+import { PriceFetcher } from './price-fetcher';
+import { CsvReplaySource, type ReplayState } from './sources/csv-replay-source';
+import { readPriceCsv } from './sources/price-csv';
+import type { PriceSource } from './sources/price-source';
+import { TsetmcSource } from './sources/tsetmc-source';
+
+export interface PriceFetcherApp {
+  start(): Promise<{ url: string }>;
+  stop(): Promise<void>;
+}
+
+export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetcherApp {
+  const metrics = createMetrics('price-fetcher');
+  const published = new Counter({
+    name: 'price_quotes_published_total',
+    help: 'Trades published to Kafka',
+    registers: [metrics.registry],
+  });
+  const failures = new Counter({
+    name: 'price_fetch_failures_total',
+    help: 'Stocks whose prices could not be fetched in a cycle',
+    registers: [metrics.registry],
+  });
+  const kafka = createKafka({ clientId: 'price-fetcher', brokers: config.KAFKA_BROKERS, logger });
+  // Idempotent with one request in flight, retrying for as long as the broker is away: a retry
+  // never duplicates or reorders, and nothing is checkpointed until the broker has acknowledged.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+
+  let timer: NodeJS.Timeout | undefined;
+  let cycle: Promise<void> | undefined;
+  let stopping = false;
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+
+  async function loadSource(): Promise<PriceSource> {
+    if (config.PRICE_SOURCE === 'tsetmc') {
+      return new TsetmcSource(
+        {
+          baseUrl: config.TSETMC_BASE_URL,
+          timeoutMs: config.TSETMC_TIMEOUT_MS,
+          retries: config.TSETMC_RETRIES,
+          timeZone: config.EXCHANGE_TIME_ZONE,
+          logger,
+        },
+        config.STOCKS ?? [],
+      );
+    }
+    // The replay's start is kept in Redis, so that a restarted fetcher resumes the same replay.
+    const fresh: ReplayState = {
+      date: config.REPLAY_DATE ?? toExchangeMoment(new Date(), config.EXCHANGE_TIME_ZONE).date,
+      startedAtMs: Date.now(),
+    };
+    await redis.set('replay', JSON.stringify(fresh), 'NX');
+    const state = JSON.parse((await redis.get('replay')) ?? JSON.stringify(fresh)) as ReplayState;
+    logger.info(
+      { date: state.date, startedAt: new Date(state.startedAtMs), speed: config.REPLAY_SPEED },
+      'replaying CSV',
+    );
+    return new CsvReplaySource(readPriceCsv(config.CSV_PATH), state, config.REPLAY_SPEED);
+  }
+
+  return {
+    async start() {
+      await ensureTopics(kafka, [topicConfig(config.PRICES_TOPIC, 3, config.KAFKA_REPLICATION_FACTOR)]);
+      await producer.connect();
+      const source = await loadSource();
+      const stocks = config.STOCKS ?? source.stocks();
+      const fetcher = new PriceFetcher(
+        source,
+        stocks,
+        new CheckpointStore(redis),
+        producer,
+        config.PRICES_TOPIC,
+        logger,
+      );
+      ops = await startOpsServer({
+        port: config.PORT,
+        host: config.HOST,
+        logger,
+        registry: metrics.registry,
+        checks: { redis: redisReadiness(redis) },
+      });
+
+      const runOnce = async () => {
+        try {
+          const report = await fetcher.runCycle();
+          published.inc(report.published);
+          failures.inc(report.failedStocks.length);
+        } catch (error) {
+          // Kafka or Redis unavailable: nothing was checkpointed, so the next cycle retries it all.
+          logger.error({ err: error }, 'fetch cycle failed');
+        }
+      };
+      const schedule = () => {
+        if (stopping) return;
+        timer = setTimeout(() => {
+          cycle = runOnce().finally(schedule);
+        }, config.FETCH_INTERVAL_MS);
+      };
+      cycle = runOnce().finally(schedule);
+      logger.info(
+        {
+          source: source.name,
+          stocks: stocks.map(({ symbol }) => symbol),
+          intervalMs: config.FETCH_INTERVAL_MS,
+        },
+        'fetching prices',
+      );
+      return { url: ops.url };
+    },
+
+    async stop() {
+      stopping = true;
+      ops?.markDraining();
+      clearTimeout(timer);
+      await stopInOrder(
+        [
+          ['fetch cycle', async () => cycle],
+          ['kafka producer', () => producer.disconnect()],
+          ['redis', () => redis.quit()],
+          ['ops server', async () => ops?.stop()],
+        ],
+        logger,
+      );
+    },
+  };
+}

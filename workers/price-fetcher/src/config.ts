@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { baseConfigSchema, DATE_PATTERN, env, TopicNames } from '@brokerage/common';
+import { z } from 'zod';
+
+const stockList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^\d{1,20}:[A-Za-z0-9_]{1,32}$/, 'each stock must be <instrument id>:<symbol>')
+        .transform((entry) => {
+          const [id, symbol] = entry.split(':') as [string, string];
+          return { id, symbol: symbol.toLowerCase() };
+        }),
+    ),
+  );
+
+export const priceFetcherConfigSchema = baseConfigSchema
+  .extend({
+    PORT: env.port(4101),
+    HOST: env.host(),
+    KAFKA_BROKERS: env.kafkaBrokers(),
+    KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+    PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
+    REDIS_URL: env.redisUrl(),
+    /** Where the fetcher keeps its checkpoints (last minute published per stock). */
+    REDIS_KEY_PREFIX: z.string().default('price-fetcher:'),
+    PRICE_SOURCE: z.enum(['csv', 'tsetmc']).default('csv'),
+    /** How often to fetch; by default a minute, or one replayed minute for the CSV source. */
+    FETCH_INTERVAL_MS: z.coerce.number().int().min(10).optional(),
+    EXCHANGE_TIME_ZONE: z.string().default('Asia/Tehran'),
+    /** `<instrument id>:<symbol>,...`; the CSV source defaults to every stock in its file. */
+    STOCKS: stockList.optional(),
+    CSV_PATH: z.string().default(path.resolve(__dirname, '../../../data/price_data.csv')),
+    REPLAY_SPEED: z.coerce.number().positive().max(100_000).default(60),
+    /** The trading day the replay plays (yyyymmdd); by default the day the replay first starts. */
+    REPLAY_DATE: z.string().regex(DATE_PATTERN).optional(),
+    TSETMC_BASE_URL: env.url('https://cdn.tsetmc.com'),
+    TSETMC_TIMEOUT_MS: env.milliseconds(5_000),
+    TSETMC_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  })
+  .superRefine((config, ctx) => {
+    if (config.PRICE_SOURCE === 'tsetmc' && !config.STOCKS?.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STOCKS'],
+        message: 'the tsetmc source needs the stocks to fetch',
+      });
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    FETCH_INTERVAL_MS:
+      config.FETCH_INTERVAL_MS ??
+      (config.PRICE_SOURCE === 'csv' ? Math.max(10, Math.round(60_000 / config.REPLAY_SPEED)) : 60_000),
+  }));
+export type PriceFetcherConfig = z.infer<typeof priceFetcherConfigSchema>;
+export type StockRef = NonNullable<PriceFetcherConfig['STOCKS']>[number];

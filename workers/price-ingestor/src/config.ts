@@ -1,0 +1,22 @@
+import { baseConfigSchema, env, TopicNames } from '@brokerage/common';
+import { z } from 'zod';
+
+export const priceIngestorConfigSchema = baseConfigSchema.extend({
+  PORT: env.port(4102),
+  HOST: env.host(),
+  KAFKA_BROKERS: env.kafkaBrokers(),
+  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
+  CONSUMER_GROUP: z.string().min(1).default('price-ingestor'),
+  /** How long the group waits for a silent consumer (a crashed one) before giving its partitions to others. */
+  KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),
+  REDIS_URL: env.redisUrl(),
+  /**
+   * Prefix of the series keys. Empty by default: existing clients read the series at the bare
+   * lower-case symbol (`stock1`), a contract this service keeps.
+   */
+  PRICES_KEY_PREFIX: z.string().default(''),
+  /** Partitions processed in parallel. */
+  PARTITIONS_CONCURRENTLY: env.positiveInt(3),
+});
+export type PriceIngestorConfig = z.infer<typeof priceIngestorConfigSchema>;

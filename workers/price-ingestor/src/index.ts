@@ -1,0 +1,9 @@
+import { bootstrap } from '@brokerage/common';
+import { createApp } from './app';
+import { priceIngestorConfigSchema } from './config';
+
+bootstrap('price-ingestor', priceIngestorConfigSchema, async (config, logger) => {
+  const app = createApp(config, logger);
+  await app.start();
+  return app;
+});

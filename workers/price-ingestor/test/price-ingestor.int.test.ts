@@ -1,0 +1,124 @@
+import {
+  createKafka,
+  createLogger,
+  createRedis,
+  encodePriceQuote,
+  ensureTopics,
+  loadConfig,
+  type Redis,
+} from '@brokerage/common';
+import type { Kafka } from 'kafkajs';
+import { eventually, expectedSeriesFromCsv, quotesFromCsv } from '../../../test/support/price-series';
+import { kafkaBrokers, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
+import { createApp, type PriceIngestorApp } from '../src/app';
+import { priceIngestorConfigSchema } from '../src/config';
+
+/** Deterministic shuffle, so a failure can be reproduced. */
+function shuffled<T>(items: T[], seed: number): T[] {
+  const copy = [...items];
+  let state = seed;
+  for (let i = copy.length - 1; i > 0; i -= 1) {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    const j = state % (i + 1);
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+describe('price ingestor', () => {
+  const suffix = uniqueSuffix();
+  const topic = `test.prices.${suffix}`;
+  const prefix = `test:${suffix}:`;
+  let kafka: Kafka;
+  let redis: Redis;
+  let app: PriceIngestorApp;
+
+  beforeAll(async () => {
+    kafka = createKafka({
+      clientId: 'ingestor-test',
+      brokers: kafkaBrokers(),
+      logger: createLogger({ service: 't', level: 'silent' }),
+    });
+    await ensureTopics(kafka, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
+    redis = createRedis({
+      url: testRedisUrl,
+      keyPrefix: prefix,
+      logger: createLogger({ service: 't', level: 'silent' }),
+    });
+    app = createApp(
+      loadConfig(priceIngestorConfigSchema, {
+        PORT: '0',
+        KAFKA_BROKERS: kafkaBrokers().join(','),
+        PRICES_TOPIC: topic,
+        CONSUMER_GROUP: `ingestor-${suffix}`,
+        PRICES_KEY_PREFIX: prefix,
+      }),
+      createLogger({ service: 'price-ingestor', level: 'silent' }),
+    );
+    await app.start();
+  });
+
+  afterAll(async () => {
+    await app.stop();
+    const keys = await redis.keys(`${prefix}*`);
+    // KEYS returns full names; DEL through a prefixed client would prefix them again.
+    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
+    redis.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  });
+
+  async function publish(values: Array<Buffer | string>, key = '1') {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key, value })) });
+    await producer.disconnect();
+  }
+
+  const readSeries = async (key: string) => JSON.parse((await redis.get(key)) ?? 'null') as unknown;
+
+  it('builds the exact minute series from shuffled, duplicated quotes, skipping invalid messages', async () => {
+    const quotes = quotesFromCsv('20261121');
+    // Every quote twice, in a random order, and some garbage: the result must not depend on any of it.
+    const messages = shuffled([...quotes, ...quotes], 7).map((quote) => encodePriceQuote(quote));
+    await publish(['not json', JSON.stringify({ stockId: 'x' }), ...messages]);
+
+    const expected = expectedSeriesFromCsv();
+    for (const [symbol, series] of expected) {
+      const actual = await eventually(
+        () => readSeries(symbol),
+        (value) => JSON.stringify(value) === JSON.stringify(series),
+        20_000,
+      );
+      expect(actual).toEqual(series);
+      expect(await readSeries(`${symbol}:20261121`)).toEqual(series);
+      expect(await redis.get(`${symbol}:latest-date`)).toBe('20261121');
+    }
+    // The exact form an existing client reads: keys in order, integers, times as strings.
+    expect(await redis.get('stock1')).toMatch(/^\{"time":\["090000","090100",.*\],"price":\[\d+(,\d+)*\]\}$/);
+  });
+
+  it('moves the bare key to a newer day and keeps older days under their date', async () => {
+    const day2 = quotesFromCsv('20261122')
+      .filter(({ symbol }) => symbol === 'stock2')
+      .slice(0, 3);
+    await publish(day2.map((quote) => encodePriceQuote(quote)));
+    await eventually(
+      () => redis.get('stock2:latest-date'),
+      (date) => date === '20261122',
+      20_000,
+    );
+    expect(await readSeries('stock2')).toEqual(await readSeries('stock2:20261122'));
+    expect(await readSeries('stock2:20261121')).toEqual(expectedSeriesFromCsv().get('stock2'));
+
+    // A late quote of the older day lands in that day only.
+    const late = { ...day2[0]!, date: '20261121', time: '095959', seq: 999_999, price: 1 };
+    await publish([encodePriceQuote(late)]);
+    const lastPrice = async () => ((await readSeries('stock2:20261121')) as { price: number[] }).price.at(-1);
+    expect(await eventually(lastPrice, (price) => price === 1, 20_000)).toBe(1);
+    expect(await redis.get('stock2:latest-date')).toBe('20261122');
+    expect(await readSeries('stock2')).toEqual(await readSeries('stock2:20261122'));
+  });
+});

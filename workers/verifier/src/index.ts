@@ -1,0 +1,9 @@
+import { bootstrap } from '@brokerage/common';
+import { createApp } from './app';
+import { verifierConfigSchema } from './config';
+
+bootstrap('verifier', verifierConfigSchema, async (config, logger) => {
+  const app = createApp(config, logger);
+  await app.start();
+  return app;
+});
