@@ -45,7 +45,9 @@ export async function ensureTopics(kafka: Kafka, topics: ITopicConfig[]): Promis
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter(({ topic }) => !existing.has(topic));
     if (missing.length > 0) {
-      await admin.createTopics({ topics: missing, waitForLeaders: true });
+      // kafkajs' own wait gives up on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers while a
+      // new topic's metadata propagates; the loop below waits through it instead.
+      await admin.createTopics({ topics: missing, waitForLeaders: false });
     }
     await waitForLeaders(
       admin,
@@ -59,12 +61,22 @@ export async function ensureTopics(kafka: Kafka, topics: ITopicConfig[]): Promis
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
-    if (metadata.every(({ partitions }) => partitions.every(({ leader }) => leader >= 0))) return;
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.every(({ partitions }) => partitions.every(({ leader }) => leader >= 0))) return;
+    } catch (error) {
+      if (!isTopicNotYetKnown(error)) throw error;
+    }
     if (Date.now() > deadline)
       throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A topic just created (here or by another process) that the broker's metadata does not show yet. */
+function isTopicNotYetKnown(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE';
 }
 
 /** Readiness check: the cluster answers a metadata request. */

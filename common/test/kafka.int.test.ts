@@ -48,6 +48,33 @@ describe('Kafka round trip through the real broker', () => {
     });
   }
 
+  it('creates the same new topics from many processes at once, each seeing them led', async () => {
+    // Every service ensures its topics at start; on a fresh broker they race to create the same ones.
+    const racing = [`smoke.race.a.${uniqueSuffix()}`, `smoke.race.b.${uniqueSuffix()}`];
+    const clients = Array.from({ length: 6 }, (_, i) =>
+      createKafka({ clientId: `kafka-race-${i}`, brokers: kafkaBrokers(), logger }),
+    );
+    await Promise.all(
+      clients.map((client) =>
+        ensureTopics(
+          client,
+          racing.map((name) => ({ topic: name, numPartitions: 3, replicationFactor: 1 })),
+        ),
+      ),
+    );
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: racing });
+      expect(topics.map(({ partitions }) => partitions.filter(({ leader }) => leader >= 0).length)).toEqual([
+        3, 3,
+      ]);
+      await admin.deleteTopics({ topics: racing });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('re-reads from the last committed offset after the consumer reconnects', async () => {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
