@@ -5,7 +5,10 @@
 /** @type {import('jest').Config['transform']} */
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } } }],
+  // jose ships ES modules only, which Jest's CommonJS runtime cannot load as they are.
+  '/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
 };
+const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
 const testPathIgnorePatterns = ['/node_modules/', '/dist/'];
 
 /** @type {import('jest').Config} */
@@ -15,6 +18,7 @@ const config = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/**/*.test.ts'],
       testPathIgnorePatterns: [...testPathIgnorePatterns, '\\.int\\.test\\.ts$'],
     },
@@ -22,6 +26,7 @@ const config = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/**/*.int.test.ts'],
       testPathIgnorePatterns,
       globalSetup: '<rootDir>/test/global-setup.ts',

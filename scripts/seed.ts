@@ -1,5 +1,7 @@
-// `npm run seed`: loads the demo data through the public API, idempotently: running it again
-// creates nothing that is already there. Needs the system running (`npm run dev` does both).
+// `npm run seed`: loads the demo data through the public API as the back office (an admin token
+// signed with the development secret, or JWT_SECRET), idempotently: running it again creates
+// nothing that is already there. Needs the system running (`npm run dev` does both).
+import { signUserToken, userTokenSigningSettings } from '@brokerage/common';
 
 interface GraphQLBody<T> {
   data?: T;
@@ -18,10 +20,17 @@ const DEMO_STOCKS = [
   { id: '65883838195688438', symbol: 'stock3', name: 'Stock Three' },
 ];
 
-async function call<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+let adminToken: Promise<string> | undefined;
+
+export async function call<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  adminToken ??= signUserToken(userTokenSigningSettings(), 'seed', { admin: true, expiresIn: '10m' });
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken}` },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as GraphQLBody<T>;
@@ -29,7 +38,7 @@ async function call<T>(url: string, query: string, variables: Record<string, unk
   return body.data;
 }
 
-async function findUserByName(url: string, name: string): Promise<string | undefined> {
+export async function findUserByName(url: string, name: string): Promise<string | undefined> {
   for (let pageNum = 1; ; pageNum += 1) {
     const { users } = await call<{ users: Array<{ id: string; name: string }> }>(
       url,

@@ -19,7 +19,24 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
       result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
     );
   }
+  const config = result.data as Record<string, unknown>;
+  if (config.NODE_ENV === 'production') {
+    const leaked = Object.entries(config).filter(([, value]) => developmentSecrets.has(value as string));
+    if (leaked.length > 0) {
+      throw new ConfigError(
+        leaked.map(([key]) => `${key}: must be set in production (the development default is public)`),
+      );
+    }
+  }
   return result.data;
+}
+
+const developmentSecrets = new Set<string>();
+
+/** Marks a default secret as fit for development only: `loadConfig` refuses it in production. */
+export function developmentSecret(value: string): string {
+  developmentSecrets.add(value);
+  return value;
 }
 
 /** Reusable pieces for service config schemas. */

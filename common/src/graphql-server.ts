@@ -5,6 +5,7 @@ import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import { AuthenticationError, type Caller } from './auth/caller';
 import { ErrorCode } from './errors';
 import { createOpsRoutes, sendJson, type OpsRoutesOptions } from './health';
 import type { Logger } from './logger';
@@ -16,6 +17,8 @@ export interface RequestContext extends BaseContext {
   logger: Logger;
   /** The incoming HTTP headers, lower-cased (for forwarding identity and tracing). */
   headers: Record<string, string>;
+  /** Who is asking, established before the operation runs. */
+  caller: Caller;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -85,7 +88,12 @@ export function formatErrorFor(nodeEnv: string) {
 export interface GraphQLHttpServerOptions<C extends RequestContext> {
   /** Builds the ApolloServer; receives the HTTP server so it can add the drain plugin. */
   apollo: (drainPlugin: ApolloServerPlugin<C>) => ApolloServer<C>;
-  /** Extra context for one request, on top of requestId, logger and headers. */
+  /**
+   * Who sends this request. Throwing AuthenticationError refuses it with HTTP 401 before any
+   * GraphQL work is done.
+   */
+  authenticate: (req: IncomingMessage) => Promise<Caller>;
+  /** Extra context for one request, on top of requestId, logger, headers and caller. */
   context: (base: RequestContext, req: IncomingMessage) => Promise<C>;
   port: number;
   host: string;
@@ -138,6 +146,16 @@ export async function startGraphQLHttpServer<C extends RequestContext>(
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, search: string) => {
     const requestId = requestIdFrom(req.headers);
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    let caller: Caller;
+    try {
+      caller = await options.authenticate(req);
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      req.resume();
+      res.setHeader('www-authenticate', 'Bearer');
+      sendJson(res, 401, graphqlErrorBody(error.message, ErrorCode.UNAUTHENTICATED));
+      return;
+    }
     let body: unknown;
     if (req.method === 'POST') {
       let raw: Buffer;
@@ -180,7 +198,10 @@ export async function startGraphQLHttpServer<C extends RequestContext>(
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context: () =>
-        options.context({ requestId, logger: logger.child({ requestId }), headers: plainHeaders }, req),
+        options.context(
+          { requestId, logger: logger.child({ requestId }), headers: plainHeaders, caller },
+          req,
+        ),
     });
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;

@@ -19,3 +19,4 @@ export * from './prices/series-keys';
 export * from './subgraph-client';
 export * from './orders/messages';
 export * from './loaders';
+export * from './auth';

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { codedError, ErrorCode } from './errors';
+import { CALLER_TOKEN_HEADER, type InternalTokens } from './auth/internal-tokens';
 import { REQUEST_ID_HEADER } from './graphql-server';
 
 interface GraphQLBody<T> {
@@ -17,6 +18,8 @@ export class SubgraphClient {
     private readonly service: string,
     private readonly url: string,
     private readonly timeoutMs: number,
+    /** Signs this service's own credential: the callee sees the calling service, not a user. */
+    private readonly tokens: InternalTokens,
   ) {}
 
   async request<T>(query: string, variables: Record<string, unknown>, requestId?: string): Promise<T> {
@@ -26,6 +29,7 @@ export class SubgraphClient {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          [CALLER_TOKEN_HEADER]: await this.tokens.signAsService(),
           ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
         },
         body: JSON.stringify({ query, variables }),

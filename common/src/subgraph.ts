@@ -8,6 +8,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
+import { CALLER_TOKEN_HEADER, InternalTokens } from './auth/internal-tokens';
+import { internalAuthConfig } from './auth/settings';
+import { baseConfigSchema } from './config';
 import type { OpsRoutesOptions, ReadinessCheck } from './health';
 import type { Logger } from './logger';
 import { createMetrics, type ServiceMetrics } from './metrics';
@@ -21,8 +24,13 @@ import {
   type RequestContext,
 } from './graphql-server';
 
+/** The settings every subgraph has: the base ones and the secret of the platform's caller tokens. */
+export const subgraphConfigSchema = baseConfigSchema.extend(internalAuthConfig);
+
 export interface SubgraphOptions<C extends RequestContext> {
   typeDefs: string;
+  /** Verifies the caller token every request must carry: subgraphs are reached through the gateway only. */
+  internalTokens: InternalTokens;
   // The generated resolver types are stricter than what @apollo/subgraph accepts; both describe the same map.
   resolvers: object;
   context: (base: RequestContext, req: IncomingMessage) => Promise<C>;
@@ -46,6 +54,7 @@ export async function startSubgraphServer<C extends RequestContext>(
     host: options.host,
     logger: options.logger,
     ops: { registry: options.metrics.registry, ...options.ops },
+    authenticate: (req) => options.internalTokens.verify(headerValue(req, CALLER_TOKEN_HEADER)),
     context: options.context,
     apollo: (drainPlugin) =>
       new ApolloServer<C>({
@@ -65,7 +74,13 @@ export async function startSubgraphServer<C extends RequestContext>(
   });
 }
 
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 export interface DatabaseSubgraphConfig {
+  INTERNAL_AUTH_SECRET: string;
   PORT: number;
   HOST: string;
   NODE_ENV: string;
@@ -116,6 +131,7 @@ export async function startDatabaseSubgraph<C extends RequestContext>(
   );
   const contextFor = options.context(dataSource);
   const server = await startSubgraphServer<C>({
+    internalTokens: new InternalTokens(config.INTERNAL_AUTH_SECRET, options.service),
     typeDefs: options.typeDefs,
     resolvers: options.resolvers,
     context: async (base) => contextFor(base),

@@ -1,59 +1,82 @@
 import path from 'node:path';
-import { baseConfigSchema, env } from '@brokerage/common';
+import {
+  baseConfigSchema,
+  DEVELOPMENT_USER_TOKEN_SECRET,
+  env,
+  internalAuthConfig,
+  userTokenConfig,
+} from '@brokerage/common';
 import { z } from 'zod';
 
-export const gatewayConfigSchema = baseConfigSchema
-  .extend({
-    PORT: env.port(4000),
-    HOST: env.host(),
-    /** The composed supergraph (`npm run compose`); the gateway refuses to start without it. */
-    SUPERGRAPH_PATH: z.string().default(path.resolve(__dirname, '../../schema/supergraph.graphql')),
-    /** Approximate memory for cached query plans. */
-    QUERY_PLAN_CACHE_MIB: env.positiveInt(30),
-    SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
-    /** Keep-alive connections per subgraph origin. */
-    SUBGRAPH_MAX_SOCKETS: env.positiveInt(64),
-    MAX_BODY_BYTES: env.positiveInt(1_000_000),
-    /** Where the orders service publishes status changes, for the orderStatus subscription. */
-    REDIS_URL: env.redisUrl(),
-    ORDER_STATUS_CHANNEL_PREFIX: z.string().default('orders:status:'),
-    /** Apollo Sandbox and the offline explorer; off in production unless asked for. */
-    EXPLORER_ENABLED: z.enum(['true', 'false']).optional(),
-    INTROSPECTION_ENABLED: z.enum(['true', 'false']).optional(),
-  })
-  // Kept loose so that SUBGRAPH_<NAME>_URL variables, whose names depend on the supergraph, reach the transform.
-  .loose()
+const SUBGRAPH_URL_VARIABLE = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
+
+const optionalFlag = z.enum(['true', 'false']).optional();
+
+const gatewaySettings = baseConfigSchema.extend({
+  PORT: env.port(4000),
+  HOST: env.host(),
+  /** The composed supergraph (`npm run compose`); the gateway refuses to start without it. */
+  SUPERGRAPH_PATH: z.string().default(path.resolve(__dirname, '../../schema/supergraph.graphql')),
+  /**
+   * Where each subgraph really is, when not where the supergraph says: from SUBGRAPH_<NAME>_URL
+   * variables, whose names depend on the supergraph (collected before parsing, below).
+   */
+  SUBGRAPH_URLS: z.record(z.string(), z.url({ error: 'must be a URL' })),
+  /** Approximate memory for cached query plans. */
+  QUERY_PLAN_CACHE_MIB: env.positiveInt(30),
+  SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
+  /** Keep-alive connections per subgraph origin. */
+  SUBGRAPH_MAX_SOCKETS: env.positiveInt(64),
+  MAX_BODY_BYTES: env.positiveInt(100_000),
+  /** Where the orders service publishes status changes (orderStatus), and where rate limits are counted. */
+  REDIS_URL: env.redisUrl(),
+  ORDER_STATUS_CHANNEL_PREFIX: z.string().default('orders:status:'),
+  /** Apollo Sandbox and the offline explorer; off in production unless asked for. */
+  EXPLORER_ENABLED: optionalFlag,
+  INTROSPECTION_ENABLED: optionalFlag,
+  ...internalAuthConfig,
+  ...userTokenConfig,
+  /** Mutations one caller (a user, or an IP address when anonymous) may send per window, across replicas. */
+  RATE_LIMIT_MUTATIONS: env.positiveInt(60),
+  RATE_LIMIT_WINDOW_MS: env.positiveInt(60_000),
+  RATE_LIMIT_KEY_PREFIX: z.string().default('ratelimit:'),
+  /** Behind a load balancer, the client's address is the first X-Forwarded-For entry; trust it only then. */
+  TRUST_PROXY: env.boolean(false),
+  /** Limits on one operation's shape, checked before it is planned. */
+  MAX_DEPTH: env.positiveInt(10),
+  MAX_ALIASES: env.positiveInt(15),
+  MAX_TOKENS: env.positiveInt(1_000),
+  MAX_COST: env.positiveInt(5_000),
+});
+
+/** Moves SUBGRAPH_<NAME>_URL variables into one record keyed by the subgraph's name. */
+function collectSubgraphUrls(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const urls: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const match = SUBGRAPH_URL_VARIABLE.exec(key);
+    if (match) urls[match[1]!.toLowerCase()] = value;
+  }
+  return { ...input, SUBGRAPH_URLS: urls };
+}
+
+export const gatewayConfigSchema = z
+  .preprocess(collectSubgraphUrls, gatewaySettings)
   .transform((config, ctx) => {
     const production = config.NODE_ENV === 'production';
-    const overrides: Record<string, string> = {};
-    // SUBGRAPH_<NAME>_URL points the gateway at a subgraph somewhere else than the supergraph says.
-    for (const [key, value] of Object.entries(config)) {
-      const match = /^SUBGRAPH_([A-Z0-9_]+)_URL$/.exec(key);
-      if (!match || typeof value !== 'string') continue;
-      if (!z.url().safeParse(value).success) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'must be a URL' });
-        continue;
-      }
-      overrides[match[1]!.toLowerCase()] = value;
+    if (production && !config.JWT_SECRET && !config.JWT_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_JWKS_URL'],
+        message: 'set JWT_JWKS_URL (or JWT_SECRET) in production',
+      });
     }
+    const { EXPLORER_ENABLED, INTROSPECTION_ENABLED, ...rest } = config;
     return {
-      NODE_ENV: config.NODE_ENV,
-      LOG_LEVEL: config.LOG_LEVEL,
-      SHUTDOWN_TIMEOUT_MS: config.SHUTDOWN_TIMEOUT_MS,
-      PORT: config.PORT,
-      HOST: config.HOST,
-      SUPERGRAPH_PATH: config.SUPERGRAPH_PATH,
-      QUERY_PLAN_CACHE_MIB: config.QUERY_PLAN_CACHE_MIB,
-      SUBGRAPH_TIMEOUT_MS: config.SUBGRAPH_TIMEOUT_MS,
-      SUBGRAPH_MAX_SOCKETS: config.SUBGRAPH_MAX_SOCKETS,
-      MAX_BODY_BYTES: config.MAX_BODY_BYTES,
-      REDIS_URL: config.REDIS_URL,
-      ORDER_STATUS_CHANNEL_PREFIX: config.ORDER_STATUS_CHANNEL_PREFIX,
-      SUBGRAPH_URLS: overrides,
-      EXPLORER_ENABLED: config.EXPLORER_ENABLED ? config.EXPLORER_ENABLED === 'true' : !production,
-      INTROSPECTION_ENABLED: config.INTROSPECTION_ENABLED
-        ? config.INTROSPECTION_ENABLED === 'true'
-        : !production,
+      ...rest,
+      JWT_SECRET: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEVELOPMENT_USER_TOKEN_SECRET),
+      EXPLORER_ENABLED: EXPLORER_ENABLED ? EXPLORER_ENABLED === 'true' : !production,
+      INTROSPECTION_ENABLED: INTROSPECTION_ENABLED ? INTROSPECTION_ENABLED === 'true' : !production,
     };
   });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

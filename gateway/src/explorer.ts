@@ -53,7 +53,7 @@ function page(base: string, graphqlPath: string): string {
     const subscriptionUrl = new URL(url);
     subscriptionUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const fetcher = GraphiQL.createFetcher({ url: url.toString(), subscriptionUrl: subscriptionUrl.toString() });
-    // ?query=...&variables=... opens the explorer on a given operation (shareable links).
+    // ?query=...&variables=...&headers=... opens the explorer on a given operation (shareable links).
     const params = new URLSearchParams(window.location.search);
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, {
@@ -61,6 +61,9 @@ function page(base: string, graphqlPath: string): string {
         defaultQuery: ${JSON.stringify(DEFAULT_QUERY)},
         query: params.get('query') ?? undefined,
         variables: params.get('variables') ?? undefined,
+        // e.g. {"Authorization": "Bearer <token>"}; sent with queries and as WebSocket connectionParams.
+        headers: params.get('headers') ?? undefined,
+        isHeadersEditorEnabled: true,
         defaultEditorToolsVisibility: true,
       }),
     );

@@ -6,12 +6,14 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import {
   createLogger,
   createMetrics,
+  createRedis,
   formatErrorFor,
+  InternalTokens,
   observabilityPlugin,
+  redisReadiness,
   startGraphQLHttpServer,
   stopInOrder,
   type Logger,
-  type RequestContext,
 } from '@brokerage/common';
 import type { GatewayConfig } from './config';
 import { createExplorerRoutes } from './explorer';
@@ -20,8 +22,12 @@ import { attachSubscriptionServer } from './subscriptions/subscription-server';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { createSubgraphFetcher } from './subgraph-fetcher';
 import { loadSupergraph } from './supergraph';
+import { Authenticator } from './security/authentication';
+import { mutationRateLimitPlugin, type RateLimitedContext } from './security/mutation-rate-limit';
+import { operationLimitRules } from './security/operation-limits';
+import { RateLimiter } from './security/rate-limiter';
 
-export type GatewayContext = RequestContext;
+export type GatewayContext = RateLimitedContext;
 
 export interface RunningGateway {
   url: string;
@@ -41,12 +47,25 @@ export async function start(
     registry: metrics.registry,
   });
 
+  const authenticator = new Authenticator(config);
+  const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, 'gateway');
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: '', logger });
+  const rateLimiter = new RateLimiter(redis, {
+    limit: config.RATE_LIMIT_MUTATIONS,
+    windowMs: config.RATE_LIMIT_WINDOW_MS,
+    keyPrefix: config.RATE_LIMIT_KEY_PREFIX,
+  });
+
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
     experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MIB,
     logger: logger.child({ component: 'apollo-gateway' }),
     buildService: ({ name, url }) =>
-      new SubgraphDataSource({ url: config.SUBGRAPH_URLS[name] ?? url, fetcher: fetcher.forSubgraph(name) }),
+      new SubgraphDataSource({
+        url: config.SUBGRAPH_URLS[name] ?? url,
+        fetcher: fetcher.forSubgraph(name),
+        tokens: internalTokens,
+      }),
   });
 
   const graphqlPath = '/graphql';
@@ -64,7 +83,8 @@ export async function start(
     path: graphqlPath,
     logger,
     maxBodyBytes: config.MAX_BODY_BYTES,
-    context: async (base) => base,
+    authenticate: (req) => authenticator.fromRequest(req),
+    context: async (base, req) => ({ ...base, clientAddress: authenticator.clientAddress(req) }),
     routes: explorer,
     ops: {
       registry: metrics.registry,
@@ -72,31 +92,44 @@ export async function start(
       checks: {
         supergraph: async () => (listening ? undefined : Promise.reject(new Error('not loaded'))),
         redis: () => feed.ready(),
+        'redis-commands': redisReadiness(redis),
       },
     },
     apollo: (drainPlugin) =>
       (apollo = new ApolloServer<GatewayContext>({
         gateway,
         introspection: config.INTROSPECTION_ENABLED,
+        // Refused before planning: too many tokens (parse), too deep, too many aliases, too costly.
+        parseOptions: { maxTokens: config.MAX_TOKENS },
+        validationRules: operationLimitRules({
+          maxDepth: config.MAX_DEPTH,
+          maxAliases: config.MAX_ALIASES,
+          maxCost: config.MAX_COST,
+        }),
+        // Batched HTTP operations stay refused (Apollo's default); CSRF prevention stays on.
+        allowBatchedHttpRequests: false,
+        csrfPrevention: true,
         includeStacktraceInErrorResponses: config.NODE_ENV !== 'production',
         formatError: formatErrorFor(config.NODE_ENV),
         logger: logger.child({ component: 'apollo-server' }),
         plugins: [
           drainPlugin,
           observabilityPlugin<GatewayContext>(metrics),
+          mutationRateLimitPlugin<GatewayContext>(rateLimiter, logger, metrics.registry),
           config.EXPLORER_ENABLED
             ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
             : ApolloServerPluginLandingPageDisabled(),
         ],
       })),
   }).catch(async (error: unknown) => {
-    await Promise.all([fetcher.close(), feed.close()]);
+    await Promise.all([fetcher.close(), feed.close(), redis.quit()]);
     throw error;
   });
   const subscriptions = attachSubscriptionServer({
     httpServer: server.httpServer,
     path: graphqlPath,
     apollo: () => apollo!,
+    authenticator,
     schema: () => apiSchema!,
     feed,
     logger: logger.child({ component: 'subscriptions' }),
@@ -122,6 +155,7 @@ export async function start(
           ['http', () => server.stop()],
           ['subgraph connections', () => fetcher.close()],
           ['redis', () => feed.close()],
+          ['redis commands', () => redis.quit()],
         ],
         logger,
       ),

@@ -1,6 +1,12 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { FetcherResponse } from '@apollo/utils.fetcher';
-import { REQUEST_ID_HEADER, type RequestContext } from '@brokerage/common';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
+import {
+  ANONYMOUS,
+  CALLER_TOKEN_HEADER,
+  REQUEST_ID_HEADER,
+  type InternalTokens,
+  type RequestContext,
+} from '@brokerage/common';
 import { GraphQLError } from 'graphql';
 
 // Codes a subgraph answers with HTTP 400 that are the client's fault and safe to pass on as they are.
@@ -11,15 +17,25 @@ interface SubgraphErrorBody {
 }
 
 /**
- * A subgraph as the gateway calls it: forwards the request id, and turns a subgraph's HTTP 400 for
+ * A subgraph as the gateway calls it: forwards the caller (signed, so the subgraph knows the
+ * request came through the gateway) and the request id, and turns a subgraph's HTTP 400 for
  * bad input into the subgraph's own coded error. The gateway sees custom scalars such as Money as
  * opaque, so only the owning subgraph can reject a malformed value, and Apollo's default would
  * hide its answer behind a generic "400: Bad Request" internal error.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>) {
-    // One id follows a request through every subgraph's logs. (Context is partial for the gateway's own health calls.)
-    const requestId = (context as Partial<RequestContext>).requestId;
+  private readonly tokens: InternalTokens;
+
+  constructor(options: { url?: string; fetcher: Fetcher; tokens: InternalTokens }) {
+    super({ url: options.url, fetcher: options.fetcher });
+    this.tokens = options.tokens;
+  }
+
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>) {
+    // Context is partial for the gateway's own calls (e.g. health checks): those go as anonymous.
+    const { requestId, caller } = context as Partial<RequestContext>;
+    request.http?.headers.set(CALLER_TOKEN_HEADER, await this.tokens.sign(caller ?? ANONYMOUS));
+    // One id follows a request through every subgraph's logs.
     if (requestId) request.http?.headers.set(REQUEST_ID_HEADER, requestId);
   }
 

@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { browserAvailable, launchBrowser } from '../../test/support/browser';
-import { expectData } from '../../test/support/graphql';
+import { asAdmin, tokenFor } from '../../test/support/auth';
+import * as api from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
 import { testRedisUrl } from '../../test/support/services';
 import { publishVerificationOutcome } from '../../test/support/verification';
@@ -13,6 +14,9 @@ describeInBrowser('the offline explorer in a real browser', () => {
   let stack: PlatformStack;
   let browser: Browser;
   let ownerId: string;
+  let admin: Record<string, string>;
+  const expectData = <T>(url: string, query: string, variables: Record<string, unknown> = {}) =>
+    api.expectData<T>(url, query, variables, admin);
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([
@@ -21,6 +25,7 @@ describeInBrowser('the offline explorer in a real browser', () => {
       startPlatformStack(),
       launchBrowser(),
     ]);
+    admin = await asAdmin();
     const { createUser } = await expectData<{ createUser: { id: string } }>(
       stack.gatewayUrl,
       `mutation { createUser(input: { name: "Browser Owner", credit: 1000000 }) { id } }`,
@@ -77,15 +82,19 @@ describeInBrowser('the offline explorer in a real browser', () => {
       { stockId: '7', symbol: 'browser', date: '20261121', time: '090000', seq: 1, price: 42 },
     ]);
     redis.disconnect();
-    const { buyStock } = await expectData<{ buyStock: { order: { id: string } } }>(
+    // The owner's token, as a user pastes it into the explorer's headers editor.
+    const headers = { Authorization: `Bearer ${await tokenFor(ownerId)}` };
+    const { buyStock } = await api.expectData<{ buyStock: { order: { id: string } } }>(
       stack.gatewayUrl,
       `mutation ($userId: ID!) { buyStock(input: { userId: $userId, stockId: "7", quantity: 3 }) { order { id } } }`,
       { userId: ownerId },
+      headers,
     );
     const query = `subscription { orderStatus(orderId: "${buyStock.order.id}") { status message stock { symbol } } }`;
     const page = await browser.newPage();
     await page.goto(
-      `${stack.gatewayUrl.replace(/\/graphql$/, '/graphiql')}?query=${encodeURIComponent(query)}`,
+      `${stack.gatewayUrl.replace(/\/graphql$/, '/graphiql')}?query=${encodeURIComponent(query)}` +
+        `&headers=${encodeURIComponent(JSON.stringify(headers))}`,
     );
     await page.locator('.graphiql-execute-button').click({ timeout: 20_000 });
     const result = page.locator('.result-window');

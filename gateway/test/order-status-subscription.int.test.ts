@@ -1,5 +1,7 @@
 import { createLogger, createRedis, loadConfig, type Redis } from '@brokerage/common';
-import { expectData, metricTotal } from '../../test/support/graphql';
+import { asAdmin, asUser } from '../../test/support/auth';
+import * as api from '../../test/support/graphql';
+import { metricTotal } from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
 import { eventually } from '../../test/support/price-series';
 import { testLogger, testRedisUrl } from '../../test/support/services';
@@ -44,6 +46,7 @@ describe('orderStatus subscription through the gateway', () => {
       keyPrefix: '',
       logger: createLogger({ service: 't', level: 'silent' }),
     });
+    admin = await asAdmin();
     await expectData(
       url,
       `mutation { createStock(input: { id: "${STOCK_ID}", symbol: "stock1", name: "Stock One" }) { id } }`,
@@ -81,23 +84,31 @@ describe('orderStatus subscription through the gateway', () => {
     await stack.stop();
   });
 
+  // Set-up and checks are the back office's (an admin); each order is bought and watched by its owner.
+  let admin: Record<string, string>;
+  const expectData = <T>(target: string, query: string, variables: Record<string, unknown> = {}) =>
+    api.expectData<T>(target, query, variables, admin);
+
   async function buy(verification: { delayMs: number; verified: boolean }, credit = 100_000, quantity = 4) {
     const { createUser } = await expectData<{ createUser: { id: string } }>(
       url,
       `mutation { createUser(input: { name: "Watcher", credit: ${credit} }) { id } }`,
     );
     behaviour.set(createUser.id, verification);
-    const { buyStock } = await expectData<{ buyStock: { status: string; order: { id: string } } }>(
+    // The owner's credentials: request headers for HTTP, connectionParams for the socket.
+    const owner = await asUser(createUser.id);
+    const { buyStock } = await api.expectData<{ buyStock: { status: string; order: { id: string } } }>(
       url,
       `mutation ($input: BuyStockInput!) { buyStock(input: $input) { status order { id } } }`,
       { input: { userId: createUser.id, stockId: STOCK_ID, quantity } },
+      owner,
     );
-    return buyStock;
+    return { ...buyStock, owner };
   }
 
   it('sends the current state first, then the final status with fields of every subgraph, then completes', async () => {
-    const { order } = await buy({ delayMs: 120_000, verified: true });
-    const watch = subscribe<Watched>(url, WATCH, { id: order.id });
+    const { order, owner } = await buy({ delayMs: 120_000, verified: true });
+    const watch = subscribe<Watched>(url, WATCH, { id: order.id }, owner);
     await watch.received(1);
     // The outcome arrives only once the client holds the first state, as the verifier would publish it.
     await publishVerificationOutcome(stack.topics.verificationOutcomes, order.id, 'APPROVED');
@@ -114,7 +125,7 @@ describe('orderStatus subscription through the gateway', () => {
   });
 
   it('does not miss an outcome that arrived before the subscription', async () => {
-    const { order } = await buy({ delayMs: 10, verified: false });
+    const { order, owner } = await buy({ delayMs: 10, verified: false });
     await eventually(
       async () =>
         (await expectData<{ order: { status: string } }>(url, `{ order(id: "${order.id}") { status } }`))
@@ -122,18 +133,19 @@ describe('orderStatus subscription through the gateway', () => {
       (status) => status === 'FAILED',
       10_000,
     );
-    const watch = subscribe<Watched>(url, WATCH, { id: order.id });
+    const watch = subscribe<Watched>(url, WATCH, { id: order.id }, owner);
     await watch.completed;
     expect(watch.results.map(({ data }) => data?.orderStatus.status)).toEqual(['FAILED']);
     await watch.dispose();
   });
 
   it('keeps aliases, fragments and variables, even when the selection has no status', async () => {
-    const { order } = await buy({ delayMs: 300, verified: true });
+    const { order, owner } = await buy({ delayMs: 300, verified: true });
     const watch = subscribe<{ mine: { amount: number } }>(
       url,
       `subscription Watch($id: ID!) { mine: orderStatus(orderId: $id) { ...Amount } } fragment Amount on Order { amount: total }`,
       { id: order.id },
+      owner,
     );
     await watch.completed;
     expect(watch.results.at(-1)).toEqual({ data: { mine: { amount: 1_000 } } });
@@ -141,25 +153,25 @@ describe('orderStatus subscription through the gateway', () => {
   });
 
   it('streams a denied order as its one final state', async () => {
-    const { status, order } = await buy({ delayMs: 10, verified: true }, 10);
+    const { status, order, owner } = await buy({ delayMs: 10, verified: true }, 10);
     expect(status).toBe('DENIED');
-    const watch = subscribe<Watched>(url, WATCH, { id: order.id });
+    const watch = subscribe<Watched>(url, WATCH, { id: order.id }, owner);
     await watch.completed;
     expect(watch.results.map(({ data }) => data?.orderStatus.message)).toEqual(['Deny: Not enough credit']);
     await watch.dispose();
   });
 
   it('answers an unknown order with ORDER_NOT_FOUND', async () => {
-    const watch = subscribe(url, WATCH, { id: '987654321' });
+    const watch = subscribe(url, WATCH, { id: '987654321' }, admin);
     await watch.completed.catch(() => undefined);
     expect(watch.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('ORDER_NOT_FOUND');
     await watch.dispose();
   });
 
   it('delivers the same order to subscribers on two gateway processes', async () => {
-    const { order } = await buy({ delayMs: 1_000, verified: true });
-    const first = subscribe<Watched>(url, WATCH, { id: order.id });
-    const second = subscribe<Watched>(secondGateway.url, WATCH, { id: order.id });
+    const { order, owner } = await buy({ delayMs: 1_000, verified: true });
+    const first = subscribe<Watched>(url, WATCH, { id: order.id }, owner);
+    const second = subscribe<Watched>(secondGateway.url, WATCH, { id: order.id }, owner);
     await Promise.all([first.completed, second.completed]);
     for (const watch of [first, second]) {
       expect(watch.results.at(-1)?.data?.orderStatus.status).toBe('COMPLETED');
@@ -168,13 +180,16 @@ describe('orderStatus subscription through the gateway', () => {
   });
 
   it('releases every Redis subscription when 1,000 sockets close', async () => {
-    const { order } = await buy({ delayMs: 60_000, verified: true });
+    const { order, owner } = await buy({ delayMs: 60_000, verified: true });
     const channel = `${stack.statusChannelPrefix}${order.id}`;
     const openBefore = await metricTotal(stack.metricsUrl(url), 'graphql_subscriptions_open');
     const watches = Array.from({ length: 1_000 }, () =>
-      subscribe<Watched>(url, `subscription ($id: ID!) { orderStatus(orderId: $id) { status } }`, {
-        id: order.id,
-      }),
+      subscribe<Watched>(
+        url,
+        `subscription ($id: ID!) { orderStatus(orderId: $id) { status } }`,
+        { id: order.id },
+        owner,
+      ),
     );
     await Promise.all(watches.map((watch) => watch.received(1)));
     expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 1]);

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { asAdmin } from '../../test/support/auth';
 import { errorCodes, expectData, graphql, metricTotal } from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
 
@@ -25,22 +26,28 @@ const LISTINGS = `query ($pageNum: Int, $pageSize: Int, $userId: ID) {
 describe('users and listings through the gateway', () => {
   let stack: PlatformStack;
   let url: string;
+  // Users are opened by the back office; authorization itself is tested in authorization.int.test.ts.
+  let admin: Record<string, string>;
 
   beforeAll(async () => {
     stack = await startPlatformStack();
     url = stack.gatewayUrl;
+    admin = await asAdmin();
   });
   afterAll(() => stack.stop());
 
   async function createUser(name: string, credit?: number): Promise<User> {
-    const data = await expectData<{ createUser: User }>(url, CREATE_USER, { input: { name, credit } });
+    const data = await expectData<{ createUser: User }>(url, CREATE_USER, { input: { name, credit } }, admin);
     return data.createUser;
   }
 
   async function createListing(userId: string, price: number, listingType = 'SALE'): Promise<Listing> {
-    const data = await expectData<{ createListing: Listing }>(url, CREATE_LISTING, {
-      input: { userId, price, listingType },
-    });
+    const data = await expectData<{ createListing: Listing }>(
+      url,
+      CREATE_LISTING,
+      { input: { userId, price, listingType } },
+      admin,
+    );
     return data.createListing;
   }
 
@@ -64,9 +71,8 @@ describe('users and listings through the gateway', () => {
       const data = await expectData<{ user: User }>(
         url,
         `query ($id: ID!) { user(id: $id) { id name credit } }`,
-        {
-          id: user.id,
-        },
+        { id: user.id },
+        admin,
       );
       expect(data.user).toEqual({ id: user.id, name: 'Ada Lovelace', credit: 5_000_000_000_000 });
     });
@@ -103,7 +109,7 @@ describe('users and listings through the gateway', () => {
       ['credit beyond 2^53', { name: 'Huge', credit: 2 ** 53 }],
     ])('rejects %s with BAD_USER_INPUT and writes nothing', async (_case, input) => {
       const before = await count('users');
-      expect(await errorCodes(url, CREATE_USER, { input })).toEqual(['BAD_USER_INPUT']);
+      expect(await errorCodes(url, CREATE_USER, { input }, admin)).toEqual(['BAD_USER_INPUT']);
       expect(await count('users')).toBe(before);
     });
   });
@@ -134,9 +140,12 @@ describe('users and listings through the gateway', () => {
     it('refuses a listing for a user who does not exist with USER_NOT_FOUND and writes nothing', async () => {
       const before = await count('listings');
       expect(
-        await errorCodes(url, CREATE_LISTING, {
-          input: { userId: '123456789', price: 10, listingType: 'SALE' },
-        }),
+        await errorCodes(
+          url,
+          CREATE_LISTING,
+          { input: { userId: '123456789', price: 10, listingType: 'SALE' } },
+          admin,
+        ),
       ).toEqual(['USER_NOT_FOUND']);
       expect(await count('listings')).toBe(before);
     });
@@ -149,9 +158,9 @@ describe('users and listings through the gateway', () => {
       ['a malformed user id', { price: 10, listingType: 'SALE', userId: 'abc' }],
     ])('rejects %s with BAD_USER_INPUT and writes nothing', async (_case, input) => {
       const before = await count('listings');
-      expect(await errorCodes(url, CREATE_LISTING, { input: { userId: owner.id, ...input } })).toEqual([
-        'BAD_USER_INPUT',
-      ]);
+      expect(await errorCodes(url, CREATE_LISTING, { input: { userId: owner.id, ...input } }, admin)).toEqual(
+        ['BAD_USER_INPUT'],
+      );
       expect(await count('listings')).toBe(before);
     });
 

@@ -9,7 +9,8 @@ import { start as startUsers } from '../../subgraphs/users/src/server';
 import { start as startVerificationApi } from '../../workers/verification-api/src/server';
 import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
 import { startDedicatedBroker, type DedicatedBroker } from '../support/dedicated-broker';
-import { expectData } from '../support/graphql';
+import { asAdmin } from '../support/auth';
+import * as api from '../support/graphql';
 import { eventually } from '../support/price-series';
 import { freePort, spawnService, type ServiceProcess } from '../support/processes';
 import { dropDatabases, testDatabaseUrl, testLogger, testRedisUrl, uniqueSuffix } from '../support/services';
@@ -23,6 +24,12 @@ const STOCK_ID = '44891482026867833';
 const INITIAL_CREDIT = 1_000_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The back office (an admin) drives every call here: this test is about recovery, not permissions.
+let admin: Record<string, string> | undefined;
+async function expectData<T>(url: string, query: string, variables: Record<string, unknown> = {}) {
+  admin ??= await asAdmin();
+  return api.expectData<T>(url, query, variables, admin);
+}
 describe('order flow recovery', () => {
   const suffix = uniqueSuffix();
   const databases = {

@@ -27,15 +27,21 @@ export async function expectData<T = Record<string, unknown>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Promise<T> {
-  const body = await graphql<T>(url, query, variables);
+  const body = await graphql<T>(url, query, variables, headers);
   if (body.errors?.length || !body.data) throw new Error(`unexpected errors: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
 
 /** The `extensions.code` of each error of an operation that must fail. */
-export async function errorCodes(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const body = await graphql(url, query, variables);
+export async function errorCodes(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) {
+  const body = await graphql(url, query, variables, headers);
   return (body.errors ?? []).map((error) => error.extensions?.code);
 }
 

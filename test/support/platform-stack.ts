@@ -34,6 +34,8 @@ export interface PlatformStack {
   statusChannelPrefix: string;
   /** This stack's Kafka topics. */
   topics: { verificationRequests: string; verificationOutcomes: string; statusChanges: string };
+  /** The environment the stack's gateway was started with: start replicas from it. */
+  gatewayEnv: Record<string, string>;
   /** `/metrics` of a service, from its GraphQL URL. */
   metricsUrl(graphqlUrl: string): string;
   stop(): Promise<void>;
@@ -42,6 +44,8 @@ export interface PlatformStack {
 export interface PlatformStackOptions {
   /** Also run the verifier against a verification API stand-in that answers as `decide` says. */
   verification?: { decide: Decide; stallLimitMs: number };
+  /** Gateway settings on top of the stack's own (e.g. a lower rate limit). */
+  gatewayEnv?: Record<string, string>;
 }
 
 /**
@@ -111,18 +115,19 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
       testLogger('orders'),
     ),
   ]);
-  const gateway = await startGateway(
-    loadConfig(gatewayConfigSchema, {
-      ...base,
-      SUBGRAPH_USERS_URL: users.url,
-      SUBGRAPH_LISTINGS_URL: listings.url,
-      SUBGRAPH_STOCKS_URL: stocks.url,
-      SUBGRAPH_ORDERS_URL: orders.url,
-      REDIS_URL: testRedisUrl,
-      ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
-    }),
-    testLogger('gateway'),
-  );
+  const gatewayEnv: Record<string, string> = {
+    ...base,
+    SUBGRAPH_USERS_URL: users.url,
+    SUBGRAPH_LISTINGS_URL: listings.url,
+    SUBGRAPH_STOCKS_URL: stocks.url,
+    SUBGRAPH_ORDERS_URL: orders.url,
+    REDIS_URL: testRedisUrl,
+    ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
+    // Each stack's users start at id 1: their rate limits must not be counted together.
+    RATE_LIMIT_KEY_PREFIX: `test.${suffix}.ratelimit:`,
+    ...options.gatewayEnv,
+  };
+  const gateway = await startGateway(loadConfig(gatewayConfigSchema, gatewayEnv), testLogger('gateway'));
 
   if (options.verification) {
     const api = await startVerificationApi(
@@ -159,6 +164,7 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     pricesKeyPrefix,
     statusChannelPrefix,
     topics,
+    gatewayEnv,
     metricsUrl: (graphqlUrl) => graphqlUrl.replace(/\/graphql$/, '/metrics'),
     stop: async () => {
       for (const stop of stops) await stop();

@@ -12,6 +12,14 @@ export interface Subscription<T> {
   dispose(): Promise<void>;
 }
 
+/** graphql-ws reports an Error, a CloseEvent (code and reason of a closed socket) or GraphQL errors. */
+function asError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const { code, reason } = (error ?? {}) as { code?: unknown; reason?: unknown };
+  if (typeof code === 'number') return new Error(`socket closed: ${code} ${String(reason)}`);
+  return new Error(JSON.stringify(error));
+}
+
 /** Opens a graphql-ws connection to `url` (http:// is turned into ws://) and subscribes. */
 export function subscribe<T = Record<string, unknown>>(
   url: string,
@@ -36,7 +44,7 @@ export function subscribe<T = Record<string, unknown>>(
           results.push(result as Subscription<T>['results'][number]);
           for (const waiter of waiters.filter(({ count }) => results.length >= count)) waiter.resolve();
         },
-        error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+        error: (error) => reject(asError(error)),
         complete: resolve,
       },
     );

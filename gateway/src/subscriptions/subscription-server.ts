@@ -2,23 +2,27 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import {
+  AuthenticationError,
   codedError,
   FINAL_STATUSES,
+  type Caller,
   type Logger,
   type OrderStatus,
-  type RequestContext,
 } from '@brokerage/common';
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Authenticator } from '../security/authentication';
+import type { GatewayContext } from '../server';
 import type { OrderStatusFeed } from './order-status-feed';
 import { STATUS_PROBE, toOrderStatusQuery } from './order-status-query';
 
 export interface SubscriptionServerOptions {
   httpServer: Server;
   path: string;
-  apollo: () => ApolloServer<RequestContext>;
+  apollo: () => ApolloServer<GatewayContext>;
+  authenticator: Authenticator;
   schema: () => GraphQLSchema;
   feed: OrderStatusFeed;
   logger: Logger;
@@ -67,7 +71,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         variables: args.variableValues ?? undefined,
         operationName: args.operationName ?? undefined,
       },
-      { contextValue: args.contextValue as RequestContext },
+      { contextValue: args.contextValue as GatewayContext },
     );
     if (response.body.kind !== 'single')
       throw new Error('incremental delivery is not supported over WebSocket');
@@ -158,12 +162,32 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   }
 
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  // A socket's caller is established once, when it connects, and holds for all its operations.
+  const callers = new WeakMap<WebSocket, Caller>();
   const server = useServer<Record<string, unknown>>(
     {
       schema: () => options.schema(),
-      context: (ctx) => {
+      onConnect: async (ctx) => {
+        try {
+          callers.set(
+            ctx.extra.socket,
+            await options.authenticator.fromConnectionParams(ctx.connectionParams),
+          );
+          return true;
+        } catch (error) {
+          if (error instanceof AuthenticationError) return false; // closes with 4403 Forbidden
+          throw error;
+        }
+      },
+      context: (ctx): GatewayContext => {
         const requestId = randomUUID();
-        return { requestId, logger: logger.child({ requestId }), headers: headersFrom(ctx.connectionParams) };
+        return {
+          requestId,
+          logger: logger.child({ requestId }),
+          headers: headersFrom(ctx.connectionParams),
+          caller: callers.get(ctx.extra.socket)!,
+          clientAddress: options.authenticator.clientAddress(ctx.extra.request),
+        };
       },
       execute: async (args) => {
         const response = await options.apollo().executeOperation(
@@ -172,11 +196,14 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
             variables: args.variableValues ?? undefined,
             operationName: args.operationName ?? undefined,
           },
-          { contextValue: args.contextValue as RequestContext },
+          { contextValue: args.contextValue as GatewayContext },
         );
         return response.body.kind === 'single' ? (response.body.singleResult as Result) : { errors: [] };
       },
       subscribe: (args) => orderStatusStream(args),
+      // Results come from Apollo already formatted: their errors are plain objects, which graphql-ws
+      // would try to format again (calling toJSON). JSON serialisation handles both kinds as they are.
+      onNext: (_ctx, _id, _payload, _args, result) => result,
     },
     wsServer,
   );

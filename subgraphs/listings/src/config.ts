@@ -1,7 +1,7 @@
-import { baseConfigSchema, env } from '@brokerage/common';
+import { env, subgraphConfigSchema } from '@brokerage/common';
 import type { z } from 'zod';
 
-export const listingsConfigSchema = baseConfigSchema.extend({
+export const listingsConfigSchema = subgraphConfigSchema.extend({
   PORT: env.port(4002),
   HOST: env.host(),
   DATABASE_URL: env.postgresUrl('listings'),

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger, startDatabaseSubgraph, type Logger, type RunningSubgraph } from '@brokerage/common';
+import {
+  createLogger,
+  InternalTokens,
+  startDatabaseSubgraph,
+  type Logger,
+  type RunningSubgraph,
+} from '@brokerage/common';
 import type { ListingsConfig } from './config';
 import { createListingsContext } from './context';
 import { listingsDatabase } from './db';
@@ -15,7 +21,11 @@ export function start(
   config: ListingsConfig,
   logger: Logger = createLogger({ service: 'listings' }),
 ): Promise<RunningSubgraph> {
-  const usersDirectory = new UsersDirectory(config.USERS_SUBGRAPH_URL, config.USERS_TIMEOUT_MS);
+  const usersDirectory = new UsersDirectory(
+    config.USERS_SUBGRAPH_URL,
+    config.USERS_TIMEOUT_MS,
+    new InternalTokens(config.INTERNAL_AUTH_SECRET, 'listings'),
+  );
   return startDatabaseSubgraph({
     service: 'listings',
     config,

@@ -1,7 +1,7 @@
-import { baseConfigSchema, env, OrderTopics } from '@brokerage/common';
+import { env, subgraphConfigSchema, OrderTopics } from '@brokerage/common';
 import { z } from 'zod';
 
-export const ordersConfigSchema = baseConfigSchema.extend({
+export const ordersConfigSchema = subgraphConfigSchema.extend({
   PORT: env.port(4004),
   HOST: env.host(),
   DATABASE_URL: env.postgresUrl('orders'),

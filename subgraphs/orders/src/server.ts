@@ -7,6 +7,7 @@ import {
   createMetrics,
   createRedis,
   ensureTopics,
+  InternalTokens,
   kafkaReadiness,
   openDatabase,
   postgresReadiness,
@@ -81,7 +82,9 @@ export async function start(
     const redis = createRedis({ url: config.REDIS_URL, keyPrefix: '', logger });
     started.push(['redis', () => redis.quit()]);
 
-    const credit = new UsersCredit(config.USERS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS);
+    // One credential for both directions: verifying the gateway's callers and calling other services.
+    const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, 'orders');
+    const credit = new UsersCredit(config.USERS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens);
     const orders = new OrdersRepository(dataSource, config.BUSINESS_TIME_ZONE);
     const relay = new OutboxRelay({
       dataSource,
@@ -103,7 +106,7 @@ export async function start(
     const orderService = new OrderService(
       orders,
       credit,
-      new StockPrices(config.STOCKS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS),
+      new StockPrices(config.STOCKS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens),
       config.MAX_ORDER_QUANTITY,
       () => relay.notify(),
       logger,
@@ -118,6 +121,7 @@ export async function start(
     started.push(['recovery', async () => clearInterval(recovery)]);
 
     const server = await startSubgraphServer<OrdersContext>({
+      internalTokens,
       typeDefs,
       resolvers,
       context: async (base) => createOrdersContext(base, orders, orderService),

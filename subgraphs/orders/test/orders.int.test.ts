@@ -1,6 +1,8 @@
 import { createLogger, createRedis, type Redis } from '@brokerage/common';
 import { Client } from 'pg';
-import { errorCodes, expectData, graphql } from '../../../test/support/graphql';
+import { asAdmin, asUser } from '../../../test/support/auth';
+import * as api from '../../../test/support/graphql';
+import { graphql } from '../../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';
 import { eventually } from '../../../test/support/price-series';
 import { testRedisUrl } from '../../../test/support/services';
@@ -42,8 +44,16 @@ describe('orders through the gateway, with the verifier and the verification API
   let redis: Redis;
   // How the verification API stand-in answers each user; by default quickly and yes.
   const behaviour = new Map<string, { delayMs: number; verified: boolean }>();
+  // Users trade for themselves below; everything else (opening accounts, listing stocks, reading
+  // orders and credit) is the back office's. Who may do what is tested in authorization.int.test.ts.
+  let admin: Record<string, string>;
+  const expectData = <T>(target: string, query: string, variables: Record<string, unknown> = {}) =>
+    api.expectData<T>(target, query, variables, admin);
+  const errorCodes = (target: string, query: string, variables: Record<string, unknown> = {}) =>
+    api.errorCodes(target, query, variables, admin);
 
   beforeAll(async () => {
+    admin = await asAdmin();
     stack = await startPlatformStack({
       verification: {
         stallLimitMs: STALL_LIMIT_MS,
@@ -108,13 +118,22 @@ describe('orders through the gateway, with the verifier and the verification API
       )
     ).user.holdings;
   const buy = async (userId: string, quantity: number, stockId = STOCK_ID) =>
-    (await expectData<{ buyStock: OrderResult }>(url, BUY, { input: { userId, stockId, quantity } }))
-      .buyStock;
+    (
+      await api.expectData<{ buyStock: OrderResult }>(
+        url,
+        BUY,
+        { input: { userId, stockId, quantity } },
+        await asUser(userId),
+      )
+    ).buyStock;
   const sell = async (userId: string, quantity: number) =>
     (
-      await expectData<{ sellStock: OrderResult }>(url, SELL, {
-        input: { userId, stockId: STOCK_ID, quantity },
-      })
+      await api.expectData<{ sellStock: OrderResult }>(
+        url,
+        SELL,
+        { input: { userId, stockId: STOCK_ID, quantity } },
+        await asUser(userId),
+      )
     ).sellStock;
   const finalOrder = (orderId: string) =>
     eventually(

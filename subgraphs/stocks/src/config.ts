@@ -1,7 +1,7 @@
-import { baseConfigSchema, env } from '@brokerage/common';
+import { env, subgraphConfigSchema } from '@brokerage/common';
 import { z } from 'zod';
 
-export const stocksConfigSchema = baseConfigSchema.extend({
+export const stocksConfigSchema = subgraphConfigSchema.extend({
   PORT: env.port(4003),
   HOST: env.host(),
   DATABASE_URL: env.postgresUrl('stocks'),

@@ -1,4 +1,5 @@
 import { createLogger, createRedis, type Redis } from '@brokerage/common';
+import { asAdmin } from '../../../test/support/auth';
 import { errorCodes, expectData } from '../../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';
 import { expectedSeriesFromCsv, quotesFromCsv } from '../../../test/support/price-series';
@@ -12,19 +13,25 @@ describe('stocks through the gateway', () => {
   let stack: PlatformStack;
   let url: string;
   let redis: Redis;
+  // Only admins list stocks.
+  let admin: Record<string, string>;
 
   beforeAll(async () => {
     stack = await startPlatformStack();
     url = stack.gatewayUrl;
+    admin = await asAdmin();
     redis = createRedis({
       url: testRedisUrl,
       keyPrefix: stack.pricesKeyPrefix,
       logger: createLogger({ service: 't', level: 'silent' }),
     });
     for (const [index, id] of ['44891482026867833', '35425587644337450', '65883838195688438'].entries()) {
-      await expectData(url, CREATE, {
-        input: { id, symbol: `Stock${index + 1}`, name: `Stock number ${index + 1}` },
-      });
+      await expectData(
+        url,
+        CREATE,
+        { input: { id, symbol: `Stock${index + 1}`, name: `Stock number ${index + 1}` } },
+        admin,
+      );
     }
   });
 
@@ -60,11 +67,16 @@ describe('stocks through the gateway', () => {
 
   it('refuses a second stock with the same id or symbol with STOCK_EXISTS', async () => {
     expect(
-      await errorCodes(url, CREATE, { input: { id: '44891482026867833', symbol: 'other', name: 'x' } }),
+      await errorCodes(
+        url,
+        CREATE,
+        { input: { id: '44891482026867833', symbol: 'other', name: 'x' } },
+        admin,
+      ),
     ).toEqual(['STOCK_EXISTS']);
-    expect(await errorCodes(url, CREATE, { input: { id: '123', symbol: 'STOCK2', name: 'x' } })).toEqual([
-      'STOCK_EXISTS',
-    ]);
+    expect(
+      await errorCodes(url, CREATE, { input: { id: '123', symbol: 'STOCK2', name: 'x' } }, admin),
+    ).toEqual(['STOCK_EXISTS']);
     const { stocks } = await expectData<{ stocks: unknown[] }>(url, `{ stocks { id } }`);
     expect(stocks).toHaveLength(3);
   });
@@ -75,7 +87,7 @@ describe('stocks through the gateway', () => {
     ['a symbol with spaces', { id: '7', symbol: 'a b', name: 'n' }],
     ['an empty name', { id: '7', symbol: 's7', name: '  ' }],
   ])('rejects %s with BAD_USER_INPUT', async (_case, input) => {
-    expect(await errorCodes(url, CREATE, { input })).toEqual(['BAD_USER_INPUT']);
+    expect(await errorCodes(url, CREATE, { input }, admin)).toEqual(['BAD_USER_INPUT']);
   });
 
   it('has no price before the first trade', async () => {

@@ -1,7 +1,7 @@
-import { baseConfigSchema, env } from '@brokerage/common';
+import { env, subgraphConfigSchema } from '@brokerage/common';
 import type { z } from 'zod';
 
-export const usersConfigSchema = baseConfigSchema.extend({
+export const usersConfigSchema = subgraphConfigSchema.extend({
   PORT: env.port(4001),
   HOST: env.host(),
   DATABASE_URL: env.postgresUrl('users'),

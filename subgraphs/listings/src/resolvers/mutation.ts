@@ -1,9 +1,10 @@
-import { badUserInput, codedError, parseRowId } from '@brokerage/common';
+import { badUserInput, codedError, parseRowId, requireActingFor } from '@brokerage/common';
 import type { MutationResolvers } from '../generated/resolvers-types';
 
 export const Mutation: MutationResolvers = {
-  createListing: async (_parent, { input }, { listings, usersDirectory, requestId }) => {
+  createListing: async (_parent, { input }, { listings, usersDirectory, requestId, caller }) => {
     const userId = parseRowId(input.userId, 'input.userId');
+    requireActingFor(caller, userId, 'list properties');
     if (input.price <= 0) throw badUserInput('price must be more than 0', 'input.price');
     // Checked before the insert, so a listing never points at a user that does not exist.
     if (!(await usersDirectory.exists(userId, requestId))) {

@@ -1,4 +1,4 @@
-import { SubgraphClient } from '@brokerage/common';
+import { SubgraphClient, type InternalTokens } from '@brokerage/common';
 
 /**
  * Asks the users subgraph whether a user exists. The listings service owns no user data and
@@ -7,8 +7,8 @@ import { SubgraphClient } from '@brokerage/common';
 export class UsersDirectory {
   private readonly client: SubgraphClient;
 
-  constructor(usersUrl: string, timeoutMs: number) {
-    this.client = new SubgraphClient('users', usersUrl, timeoutMs);
+  constructor(usersUrl: string, timeoutMs: number, tokens: InternalTokens) {
+    this.client = new SubgraphClient('users', usersUrl, timeoutMs, tokens);
   }
 
   async exists(userId: string, requestId: string): Promise<boolean> {

@@ -1,11 +1,11 @@
-import { codedError, SubgraphClient } from '@brokerage/common';
+import { codedError, SubgraphClient, type InternalTokens } from '@brokerage/common';
 
 /** Asks the stocks service for a stock's last price (the orders service owns no prices). */
 export class StockPrices {
   private readonly client: SubgraphClient;
 
-  constructor(stocksUrl: string, timeoutMs: number) {
-    this.client = new SubgraphClient('stocks', stocksUrl, timeoutMs);
+  constructor(stocksUrl: string, timeoutMs: number, tokens: InternalTokens) {
+    this.client = new SubgraphClient('stocks', stocksUrl, timeoutMs, tokens);
   }
 
   /** The last price; STOCK_NOT_FOUND for an unknown stock, PRICE_UNAVAILABLE before its first trade. */

@@ -1,4 +1,4 @@
-import { SubgraphClient } from '@brokerage/common';
+import { SubgraphClient, type InternalTokens } from '@brokerage/common';
 import type { CreditCommand } from '../db/orders-repository';
 
 export type ReservationStatus = 'RESERVED' | 'DENIED' | 'CAPTURED' | 'RELEASED';
@@ -10,8 +10,8 @@ export type ReservationStatus = 'RESERVED' | 'DENIED' | 'CAPTURED' | 'RELEASED';
 export class UsersCredit {
   private readonly client: SubgraphClient;
 
-  constructor(usersUrl: string, timeoutMs: number) {
-    this.client = new SubgraphClient('users', usersUrl, timeoutMs);
+  constructor(usersUrl: string, timeoutMs: number, tokens: InternalTokens) {
+    this.client = new SubgraphClient('users', usersUrl, timeoutMs, tokens);
   }
 
   async reserve(

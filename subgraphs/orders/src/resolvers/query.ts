@@ -1,11 +1,18 @@
-import { parsePage, parseRowId } from '@brokerage/common';
+import { parsePage, parseRowId, requireActingFor, requireAdmin } from '@brokerage/common';
+import { visibleOrder } from './order-visibility';
 import type { QueryResolvers } from '../generated/resolvers-types';
 
 export const Query: QueryResolvers = {
-  order: (_parent, { id }, { orderById }) => orderById.load(parseRowId(id, 'id')),
-  orders: (_parent, { pageNum, pageSize, userId }, { orders }) =>
-    orders.history(
-      parsePage(pageNum ?? 1, pageSize ?? 10),
-      userId === undefined || userId === null ? undefined : parseRowId(userId, 'userId'),
-    ),
+  order: async (_parent, { id }, { orderById, caller }) =>
+    visibleOrder(await orderById.load(parseRowId(id, 'id')), caller),
+  orders: (_parent, { pageNum, pageSize, userId }, { orders, caller }) => {
+    const page = parsePage(pageNum ?? 1, pageSize ?? 10);
+    if (userId === undefined || userId === null) {
+      requireAdmin(caller, "see every user's orders");
+      return orders.history(page, undefined);
+    }
+    const owner = parseRowId(userId, 'userId');
+    requireActingFor(caller, owner, 'see orders');
+    return orders.history(page, owner);
+  },
 };

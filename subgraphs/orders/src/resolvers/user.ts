@@ -1,11 +1,15 @@
-import { isRowId, parsePage } from '@brokerage/common';
+import { isRowId, parsePage, requireActingFor } from '@brokerage/common';
 import type { UserResolvers } from '../generated/resolvers-types';
 
 export const User: UserResolvers = {
   __resolveReference: ({ id }) => ({ id }),
-  orders: ({ id }, { pageNum, pageSize }, { orders }) => {
+  orders: ({ id }, { pageNum, pageSize }, { orders, caller }) => {
+    requireActingFor(caller, id, 'see orders');
     const page = parsePage(pageNum ?? 1, pageSize ?? 10);
     return isRowId(id) ? orders.history(page, id) : [];
   },
-  holdings: ({ id }, _args, { holdingsOf }) => (isRowId(id) ? holdingsOf.load(id) : []),
+  holdings: ({ id }, _args, { holdingsOf, caller }) => {
+    requireActingFor(caller, id, 'see holdings');
+    return isRowId(id) ? holdingsOf.load(id) : [];
+  },
 };

@@ -1,10 +1,11 @@
-import { badUserInput, codedError } from '@brokerage/common';
+import { badUserInput, codedError, requireAdmin } from '@brokerage/common';
 import { DuplicateStockError } from '../db/stocks-repository';
 import type { MutationResolvers } from '../generated/resolvers-types';
 import { INSTRUMENT_ID, MAX_NAME_LENGTH, SYMBOL } from './rules';
 
 export const Mutation: MutationResolvers = {
-  createStock: async (_parent, { input }, { stocks }) => {
+  createStock: async (_parent, { input }, { stocks, caller }) => {
+    requireAdmin(caller, 'list stocks');
     if (!INSTRUMENT_ID.test(input.id)) {
       throw badUserInput('id must be an instrument code of 1 to 20 digits', 'input.id');
     }

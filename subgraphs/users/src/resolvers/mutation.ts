@@ -1,4 +1,4 @@
-import { badUserInput, parseRowId } from '@brokerage/common';
+import { badUserInput, parseRowId, requireAdmin, requireService } from '@brokerage/common';
 import type { MutationResolvers } from '../generated/resolvers-types';
 
 export const MAX_NAME_LENGTH = 100;
@@ -15,19 +15,32 @@ function validName(raw: string): string {
 }
 
 export const Mutation: MutationResolvers = {
-  createUser: (_parent, { input }, { users }) => {
+  // Credit is money: only the back office (an admin) opens accounts with it.
+  createUser: (_parent, { input }, { users, caller }) => {
+    requireAdmin(caller, 'create users');
     const credit = input.credit ?? 0;
     if (credit < 0) throw badUserInput('credit must be 0 or more', 'input.credit');
     return users.create({ name: validName(input.name), credit });
   },
 
   // Service-to-service (not in the public API): the orders subgraph moves credit for its orders.
-  reserveCredit: (_parent, { orderId, userId, amount }, { credit }) =>
-    credit.reserve(parseRowId(orderId, 'orderId'), parseRowId(userId, 'userId'), positive(amount)),
-  captureCredit: (_parent, { orderId }, { credit }) => credit.capture(parseRowId(orderId, 'orderId')),
-  releaseCredit: (_parent, { orderId }, { credit }) => credit.release(parseRowId(orderId, 'orderId')),
-  depositProceeds: (_parent, { orderId, userId, amount }, { credit }) =>
-    credit.deposit(parseRowId(orderId, 'orderId'), parseRowId(userId, 'userId'), positive(amount)),
+  // Hidden from the public schema (@inaccessible), and refused to anyone but the orders service too.
+  reserveCredit: (_parent, { orderId, userId, amount }, { credit, caller }) => {
+    requireService(caller, 'orders', 'move credit');
+    return credit.reserve(parseRowId(orderId, 'orderId'), parseRowId(userId, 'userId'), positive(amount));
+  },
+  captureCredit: (_parent, { orderId }, { credit, caller }) => {
+    requireService(caller, 'orders', 'move credit');
+    return credit.capture(parseRowId(orderId, 'orderId'));
+  },
+  releaseCredit: (_parent, { orderId }, { credit, caller }) => {
+    requireService(caller, 'orders', 'move credit');
+    return credit.release(parseRowId(orderId, 'orderId'));
+  },
+  depositProceeds: (_parent, { orderId, userId, amount }, { credit, caller }) => {
+    requireService(caller, 'orders', 'move credit');
+    return credit.deposit(parseRowId(orderId, 'orderId'), parseRowId(userId, 'userId'), positive(amount));
+  },
 };
 
 function positive(amount: number): number {

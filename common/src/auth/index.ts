@@ -1,0 +1,4 @@
+export * from './caller';
+export * from './internal-tokens';
+export * from './user-tokens';
+export * from './settings';
