@@ -69,11 +69,18 @@ export function observabilityPlugin<C extends RequestContext>(
   };
 }
 
-/** Production error formatting: unexpected errors get a generic message and the request id. */
+// Extensions that describe the inside of the platform: a subgraph's stack, which service failed.
+const INTERNAL_EXTENSIONS = new Set(['stacktrace', 'exception', 'serviceName']);
+
+/**
+ * Production error formatting: unexpected errors get a generic message, and no error carries
+ * internals, even one passed on from a subgraph that was not itself started in production mode.
+ */
 export function formatErrorFor(nodeEnv: string) {
   return (formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
+    if (nodeEnv !== 'production') return formatted;
     const code = formatted.extensions?.code;
-    if (nodeEnv === 'production' && (code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR)) {
+    if (code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR) {
       return {
         message: 'Internal server error',
         path: formatted.path,
@@ -81,7 +88,10 @@ export function formatErrorFor(nodeEnv: string) {
         extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
       };
     }
-    return formatted;
+    const extensions = Object.fromEntries(
+      Object.entries(formatted.extensions ?? {}).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)),
+    );
+    return { ...formatted, extensions };
   };
 }
 

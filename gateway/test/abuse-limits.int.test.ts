@@ -1,0 +1,136 @@
+import { asAdmin } from '../../test/support/auth';
+import { errorCodes, graphql, type GraphQLResponse } from '../../test/support/graphql';
+import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
+import { testLogger } from '../../test/support/services';
+import { gatewayConfigSchema } from '../src/config';
+import { start as startGateway, type RunningGateway } from '../src/server';
+
+/** The gateway's defaults, which these tests probe from just past each limit. */
+const LIMITS = { depth: 10, aliases: 15, tokens: 1_000, cost: 5_000, bodyBytes: 100_000 };
+
+function nested(depth: number): string {
+  // users (1) > listings (2) > user (3) > listings (4) ... > id (depth).
+  let selection = 'id';
+  for (let level = depth - 1; level > 1; level -= 1) {
+    selection = `${level % 2 === 0 ? 'listings(pageSize: 1)' : 'user'} { ${selection} }`;
+  }
+  return `{ users(pageSize: 1) { ${selection} } }`;
+}
+
+describe('limits that keep one request from hurting the API', () => {
+  let stack: PlatformStack;
+  let url: string;
+
+  beforeAll(async () => {
+    stack = await startPlatformStack();
+    url = stack.gatewayUrl;
+  });
+  afterAll(() => stack.stop());
+
+  async function limitHit(query: string): Promise<unknown> {
+    const body = await graphql(url, query);
+    expect(body.data).toBeUndefined();
+    expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    return body.errors?.[0]?.extensions?.limit;
+  }
+
+  it('runs an operation at the depth limit and refuses one past it', async () => {
+    expect((await graphql(url, nested(LIMITS.depth))).errors).toBeUndefined();
+    expect(await limitHit(nested(LIMITS.depth + 1))).toBe('depth');
+  });
+
+  it('refuses more aliases than allowed, however they are spread over fragments', async () => {
+    const aliases = (count: number) => Array.from({ length: count }, (_, i) => `a${i}: id`).join(' ');
+    expect((await graphql(url, `{ users { ${aliases(LIMITS.aliases)} } }`)).errors).toBeUndefined();
+    expect(
+      await limitHit(`{ users { ...A } listings { user { ...A } } } fragment A on User { ${aliases(8)} }`),
+    ).toBe('aliases');
+  });
+
+  it('prices lists by their page size and refuses what would cost too much', async () => {
+    // 1 + 10 + 10 x 10 x 4 = 411: an ordinary page of users with a page of listings each.
+    const ordinary = `{ users(pageSize: 10) { listings(pageSize: 10) { id price user { name } } } }`;
+    expect((await graphql(url, ordinary)).errors).toBeUndefined();
+    expect(await limitHit(ordinary.replaceAll('pageSize: 10', 'pageSize: 100'))).toBe('cost');
+    // A page size sent as a variable is priced at the largest page.
+    expect(
+      await limitHit(
+        `query ($n: Int) { users(pageSize: $n) { listings(pageSize: $n) { id price user { name } } } }`,
+      ),
+    ).toBe('cost');
+  });
+
+  it('stops parsing a document with too many tokens', async () => {
+    const fields = Array.from({ length: LIMITS.tokens }, () => 'id').join(' ');
+    expect(await errorCodes(url, `{ users { ${fields} } }`)).toEqual(['GRAPHQL_PARSE_FAILED']);
+  });
+
+  it('refuses a body over the size limit with 413 before reading it all', async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ users { id } }', variables: { pad: 'x'.repeat(LIMITS.bodyBytes) } }),
+    });
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as GraphQLResponse<unknown>;
+    expect(body.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuses batched operations', async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ query: '{ users { id } }' }, { query: '{ listings { id } }' }]),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/batching/i);
+  });
+
+  it('refuses a GET a browser could send cross-site without a preflight (CSRF)', async () => {
+    const simple = await fetch(`${url}?query=${encodeURIComponent('{ users { id } }')}`);
+    expect(simple.status).toBe(400);
+    const preflighted = await fetch(`${url}?query=${encodeURIComponent('{ users { id } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
+    expect(preflighted.status).toBe(200);
+  });
+
+  describe('in production', () => {
+    let production: RunningGateway;
+    beforeAll(async () => {
+      // parse(), not loadConfig(): this test's subgraphs hold the development internal secret.
+      const config = gatewayConfigSchema.parse({
+        ...stack.gatewayEnv,
+        NODE_ENV: 'production',
+        JWT_SECRET: 'a-production-like-secret-of-at-least-32-characters',
+      });
+      production = await startGateway(config, testLogger('gateway-production'));
+    });
+    afterAll(() => production.stop());
+
+    it('turns introspection and the explorers off', async () => {
+      const body = await graphql(production.url, '{ __schema { types { name } } }');
+      expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const explorer = await fetch(production.url.replace(/\/graphql$/, '/graphiql'));
+      expect(explorer.status).toBe(404);
+      const landing = await fetch(production.url, { headers: { accept: 'text/html' } });
+      expect(await landing.text()).not.toMatch(/sandbox|graphiql/i);
+    });
+
+    it('sends no stack traces with errors', async () => {
+      const body = await graphql(production.url, '{ user(id: "not-an-id") { id } }');
+      expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(JSON.stringify(body)).not.toMatch(/stacktrace|\.ts:\d+/);
+    });
+
+    it('still serves the public API to tokens of its own secret only', async () => {
+      // A development token is not valid against a production secret.
+      const response = await fetch(production.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(await asAdmin()) },
+        body: JSON.stringify({ query: '{ users { id } }' }),
+      });
+      expect(response.status).toBe(401);
+    });
+  });
+});
