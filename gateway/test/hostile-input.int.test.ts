@@ -1,0 +1,297 @@
+import { createLogger, createRedis, type Redis } from '@brokerage/common';
+import fc from 'fast-check';
+import { asAdmin, asUser } from '../../test/support/auth';
+import { expectData, graphql, type GraphQLResponse } from '../../test/support/graphql';
+import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
+import { testRedisUrl } from '../../test/support/services';
+import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
+
+// Every answer to hostile input is one of these: a refusal the client can act on, never a crash.
+const CLIENT_CODES = new Set([
+  'BAD_USER_INPUT',
+  'FORBIDDEN',
+  'USER_NOT_FOUND',
+  'STOCK_NOT_FOUND',
+  'STOCK_EXISTS',
+  'PRICE_UNAVAILABLE',
+  'ORDER_NOT_FOUND',
+  'ORDER_NOT_CANCELLABLE',
+]);
+
+const STOCK_ID = '44891482026867833';
+// A price near the top of Money: any quantity over 1 overflows an exact total.
+const PRICEY_STOCK_ID = '35425587644337450';
+const PRICEY = 2 ** 52;
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
+
+const hostileString = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary', maxLength: 300 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\u202e\u0041',
+    "'; DROP TABLE users; --",
+    '<script>alert(1)</script>',
+    '${jndi:ldap://x}',
+    'a'.repeat(10_000),
+    '😀'.repeat(101),
+  ),
+);
+const hostileNumber = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(0, -0, -1, 0.5, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e308),
+);
+/** Any JSON at all, for a variable of the wrong type. */
+const anyJson = fc.jsonValue({ maxDepth: 2 });
+const hostileId = fc.oneof(
+  fc.constantFrom(
+    '0',
+    '-1',
+    '1e5',
+    '0x10',
+    ' 1',
+    '1 ',
+    '1.0',
+    '99999999999999999999999',
+    '9223372036854775808',
+  ),
+  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+  hostileString,
+);
+const mostlyValid = <T>(valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<unknown>) =>
+  fc.oneof(
+    { arbitrary: valid, weight: 2 },
+    { arbitrary: hostile, weight: 3 },
+    { arbitrary: anyJson, weight: 1 },
+  );
+
+/** The answer is data for the mutation, or only coded client errors and no data. */
+function expectCleanAnswer(body: GraphQLResponse<Record<string, unknown>>, field: string): boolean {
+  if (!body.errors?.length) {
+    expect(body.data?.[field]).toBeTruthy();
+    return true;
+  }
+  for (const error of body.errors) {
+    // The message is in the failure output when the code is not a client's.
+    expect([...CLIENT_CODES].map((code) => `${code}`)).toContain(
+      CLIENT_CODES.has(String(error.extensions?.code)) ? error.extensions?.code : error.message,
+    );
+  }
+  expect(body.data?.[field] ?? null).toBeNull();
+  return false;
+}
+
+describe('hostile input at every mutation', () => {
+  let stack: PlatformStack;
+  let url: string;
+  let admin: Record<string, string>;
+  let redis: Redis;
+  let trader: { id: string; headers: Record<string, string> };
+  const TRADER_CREDIT = 1_000_000;
+
+  async function countOf(query: 'users' | 'listings'): Promise<number> {
+    let total = 0;
+    for (let pageNum = 1; ; pageNum += 1) {
+      const page = await expectData<Record<string, unknown[]>>(
+        url,
+        `{ ${query}(pageNum: ${pageNum}, pageSize: 100) { id } }`,
+      );
+      total += page[query]!.length;
+      if (page[query]!.length < 100) return total;
+    }
+  }
+
+  beforeAll(async () => {
+    // A budget no property run can exhaust: rate limiting is tested on its own.
+    stack = await startPlatformStack({ gatewayEnv: { RATE_LIMIT_MUTATIONS: '1000000' } });
+    url = stack.gatewayUrl;
+    admin = await asAdmin();
+    const { createUser } = await expectData<{ createUser: { id: string } }>(
+      url,
+      `mutation { createUser(input: { name: "Trader", credit: ${TRADER_CREDIT} }) { id } }`,
+      {},
+      admin,
+    );
+    trader = { id: createUser.id, headers: await asUser(createUser.id) };
+    for (const [id, symbol] of [
+      [STOCK_ID, 'stock1'],
+      [PRICEY_STOCK_ID, 'pricey'],
+    ]) {
+      await expectData(
+        url,
+        `mutation { createStock(input: { id: "${id}", symbol: "${symbol}", name: "${symbol}" }) { id } }`,
+        {},
+        admin,
+      );
+    }
+    redis = createRedis({
+      url: testRedisUrl,
+      keyPrefix: stack.pricesKeyPrefix,
+      logger: createLogger({ service: 't', level: 'silent' }),
+    });
+    await new MinuteSeriesStore(redis).apply([
+      { stockId: STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 7 },
+      { stockId: PRICEY_STOCK_ID, symbol: 'pricey', date: '20261121', time: '090000', seq: 1, price: PRICEY },
+    ]);
+  });
+
+  afterAll(async () => {
+    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(stack.pricesKeyPrefix.length)));
+    redis.disconnect();
+    await stack.stop();
+  });
+
+  it('createUser: a user is created exactly when the answer says so', async () => {
+    const before = await countOf('users');
+    let created = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        mostlyValid(fc.string({ minLength: 1, maxLength: 20 }), hostileString),
+        mostlyValid(fc.integer({ min: 0, max: 1e12 }), hostileNumber),
+        async (name, credit) => {
+          const body = await graphql(
+            url,
+            `
+              mutation ($input: CreateUserInput!) {
+                createUser(input: $input) {
+                  id
+                  credit
+                }
+              }
+            `,
+            { input: { name, credit } },
+            admin,
+          );
+          if (expectCleanAnswer(body, 'createUser')) created += 1;
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    expect(await countOf('users')).toBe(before + created);
+  });
+
+  it('createListing: a listing is created exactly when the answer says so', async () => {
+    const before = await countOf('listings');
+    let created = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        mostlyValid(fc.constant(trader.id), hostileId),
+        mostlyValid(fc.constantFrom('RENT', 'SALE'), hostileString),
+        mostlyValid(fc.integer({ min: 1, max: 1e12 }), hostileNumber),
+        async (userId, listingType, price) => {
+          const body = await graphql(
+            url,
+            `
+              mutation ($input: CreateListingInput!) {
+                createListing(input: $input) {
+                  id
+                }
+              }
+            `,
+            { input: { userId, listingType, price } },
+            admin,
+          );
+          if (expectCleanAnswer(body, 'createListing')) created += 1;
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    expect(await countOf('listings')).toBe(before + created);
+  });
+
+  it('createStock: only well-formed new stocks are listed', async () => {
+    const { stocks: before } = await expectData<{ stocks: unknown[] }>(url, `{ stocks { id } }`);
+    let created = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        mostlyValid(fc.bigInt({ min: 1n, max: 10n ** 19n }).map(String), hostileId),
+        mostlyValid(fc.stringMatching(/^[a-z][a-z0-9_]{0,15}$/), hostileString),
+        mostlyValid(fc.string({ minLength: 1, maxLength: 30 }), hostileString),
+        async (id, symbol, name) => {
+          const body = await graphql(
+            url,
+            `
+              mutation ($input: CreateStockInput!) {
+                createStock(input: $input) {
+                  id
+                }
+              }
+            `,
+            { input: { id, symbol, name } },
+            admin,
+          );
+          if (expectCleanAnswer(body, 'createStock')) created += 1;
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    const { stocks: after } = await expectData<{ stocks: unknown[] }>(url, `{ stocks { id } }`);
+    expect(after.length).toBe(before.length + created);
+  });
+
+  it('buyStock, sellStock and cancelOrder: credit and shares are conserved whatever is sent', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('buyStock', 'sellStock', 'cancelOrder'),
+        mostlyValid(fc.constant(trader.id), hostileId),
+        mostlyValid(fc.constantFrom(STOCK_ID, PRICEY_STOCK_ID), hostileId),
+        mostlyValid(fc.integer({ min: 1, max: 2_000 }), hostileNumber),
+        mostlyValid(fc.integer({ min: 1, max: 200 }).map(String), hostileId),
+        async (mutation, userId, stockId, quantity, orderId) => {
+          const body =
+            mutation === 'cancelOrder'
+              ? await graphql(
+                  url,
+                  `
+                    mutation ($id: ID!) {
+                      cancelOrder(id: $id) {
+                        status
+                      }
+                    }
+                  `,
+                  { id: orderId },
+                  trader.headers,
+                )
+              : await graphql(
+                  url,
+                  `mutation ($input: ${mutation === 'buyStock' ? 'BuyStockInput' : 'SellStockInput'}!) {
+                    ${mutation}(input: $input) { status order { total } }
+                  }`,
+                  { input: { userId, stockId, quantity } },
+                  trader.headers,
+                );
+          expectCleanAnswer(body, mutation);
+        },
+      ),
+      { numRuns: RUNS * 2 },
+    );
+    // With no verifier running, every accepted buy still holds its reservation: the credit spent
+    // is exactly what the open (and only the open) buys reserved, and nothing was ever sold.
+    type Order = { side: string; status: string; total: number };
+    const orders: Order[] = [];
+    let user: { credit: number; holdings: unknown[]; orders: Order[] };
+    for (let pageNum = 1; ; pageNum += 1) {
+      ({ user } = await expectData<{ user: typeof user }>(
+        url,
+        `query ($id: ID!, $pageNum: Int) {
+          user(id: $id) { credit holdings { quantity } orders(pageNum: $pageNum, pageSize: 100) { side status total } }
+        }`,
+        { id: trader.id, pageNum },
+        trader.headers,
+      ));
+      orders.push(...user.orders);
+      if (user.orders.length < 100) break;
+    }
+    const reserved = orders
+      .filter(({ side, status }) => side === 'BUY' && status === 'IN_PROGRESS')
+      .reduce((sum, { total }) => sum + total, 0);
+    expect(user.credit).toBeGreaterThanOrEqual(0);
+    expect(user.credit + reserved).toBe(TRADER_CREDIT);
+    expect(user.holdings).toEqual([]);
+    expect(orders.filter(({ side, status }) => side === 'SELL' && status !== 'DENIED')).toEqual([]);
+  });
+});
