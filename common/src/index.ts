@@ -20,3 +20,4 @@ export * from './subgraph-client';
 export * from './orders/messages';
 export * from './loaders';
 export * from './auth';
+export * from './kafka-metrics';

@@ -7,6 +7,7 @@ import {
   createMetrics,
   createRedis,
   ensureTopics,
+  instrumentConsumer,
   InternalTokens,
   kafkaReadiness,
   openDatabase,
@@ -145,6 +146,13 @@ export async function start(
       groupId: config.CONSUMER_GROUP,
       allowAutoTopicCreation: false,
       sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
+    });
+    instrumentConsumer({
+      consumer,
+      admin,
+      groupId: config.CONSUMER_GROUP,
+      topics: [config.VERIFICATION_OUTCOMES_TOPIC],
+      registry: metrics.registry,
     });
     await consumer.connect();
     started.push(['outcome consumer', () => consumer.disconnect()]);
