@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every service of the platform; the command picks the service, e.g.
 #   docker run brokerage-platform gateway/dist/index.js
+# and the database migrations (what `npm run migrate` does, without dev dependencies):
+#   docker run -e USERS_DATABASE_URL=... brokerage-platform scripts/dist/migrate.js
 
 # Only the manifests, so that the dependency layers are rebuilt only when dependencies change.
 FROM scratch AS manifests
@@ -48,6 +50,7 @@ COPY --from=build /app/subgraphs/orders/dist subgraphs/orders/dist
 COPY subgraphs/orders/schema.graphql subgraphs/orders/
 COPY --from=build /app/workers/verifier/dist workers/verifier/dist
 COPY --from=build /app/workers/verification-api/dist workers/verification-api/dist
+COPY --from=build /app/scripts/dist scripts/dist
 COPY data/price_data.csv data/
 USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

@@ -2,7 +2,8 @@ import { build, type Plugin } from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-// `npm run build`: one bundle per service at <service>/dist/index.js, for production images.
+// `npm run build`: one bundle per service at <service>/dist/index.js, for production images, and
+// scripts/dist/migrate.js (`npm run migrate` without tsx), for the migration job of a deployment.
 // The shared @brokerage/common package is bundled in; every other package stays a runtime
 // dependency resolved from node_modules. Each bundle sits one level below its package root, like
 // src/, so that paths such as `../schema.graphql` resolve the same in both.
@@ -26,24 +27,31 @@ const externalPackages: Plugin = {
   },
 };
 
+/** Scripts the production image runs besides the services: source -> bundle. */
+const scriptBundles = { 'scripts/migrate.ts': 'scripts/dist/migrate.js' };
+
+function bundle(source: string, outfile: string) {
+  return build({
+    entryPoints: [path.join(root, source)],
+    outfile: path.join(root, outfile),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    plugins: [externalPackages],
+    logLevel: 'warning',
+  });
+}
+
 async function main() {
-  await Promise.all(
-    entryPoints.map((service) =>
-      build({
-        entryPoints: [path.join(root, service, 'src/index.ts')],
-        outfile: path.join(root, service, 'dist/index.js'),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        sourcemap: true,
-        plugins: [externalPackages],
-        logLevel: 'warning',
-      }),
-    ),
-  );
+  await Promise.all([
+    ...entryPoints.map((service) => bundle(`${service}/src/index.ts`, `${service}/dist/index.js`)),
+    ...Object.entries(scriptBundles).map(([source, outfile]) => bundle(source, outfile)),
+  ]);
   console.log(
-    `Built ${entryPoints.length} services: ${entryPoints.map((service) => `${service}/dist/index.js`).join(', ')}`,
+    `Built ${entryPoints.length} services: ${entryPoints.map((service) => `${service}/dist/index.js`).join(', ')}; ` +
+      `scripts: ${Object.values(scriptBundles).join(', ')}`,
   );
 }
 
