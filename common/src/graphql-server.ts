@@ -215,6 +215,8 @@ export async function startGraphQLHttpServer<C extends RequestContext>(
     });
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;
+    // Answered while stopping: tell the client not to send another request on this connection.
+    if (closing) res.shouldKeepAlive = false;
     if (result.body.kind === 'complete') {
       res.end(result.body.string);
       return;
@@ -223,8 +225,18 @@ export async function startGraphQLHttpServer<C extends RequestContext>(
     res.end();
   };
 
+  let closing = false;
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (ops.handle(req, res)) return;
+    if (closing) {
+      // Arrived after the stop began (on a kept-alive connection, as the drain was closing it):
+      // refused before anything runs, so a client that sees no answer knows nothing was done.
+      req.resume();
+      res.shouldKeepAlive = false;
+      res.setHeader('retry-after', '1');
+      sendJson(res, 503, graphqlErrorBody('The server is shutting down; retry', 'SHUTTING_DOWN'));
+      return;
+    }
     if (options.routes?.(req, res)) return;
     const url = req.url ?? '/';
     const queryStart = url.indexOf('?');
@@ -262,6 +274,10 @@ export async function startGraphQLHttpServer<C extends RequestContext>(
     httpServer,
     markDraining: ops.markDraining,
     // Apollo's drain plugin closes the listener, lets in-flight requests finish, then closes idle sockets.
-    stop: () => apollo.stop(),
+    stop: () => {
+      closing = true;
+      ops.markDraining();
+      return apollo.stop();
+    },
   };
 }
