@@ -5,10 +5,16 @@
 /** @type {import('jest').Config['transform']} */
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } } }],
-  // jose ships ES modules only, which Jest's CommonJS runtime cannot load as they are.
-  '/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
+  // jose ships ES modules only, and OpenTelemetry's OTLP exporter loads node:http with import():
+  // Jest's CommonJS runtime can run neither as they are, so they are compiled to CommonJS here.
+  '/node_modules/(jose|@opentelemetry/otlp-exporter-base)/.+\\.js$': [
+    '@swc/jest',
+    { jsc: { target: 'es2023' }, module: { type: 'commonjs' } },
+  ],
 };
-const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+const transformIgnorePatterns = [
+  '^(?!.*/node_modules/(jose|@opentelemetry/otlp-exporter-base)/).*/node_modules/',
+];
 const testPathIgnorePatterns = ['/node_modules/', '/dist/'];
 
 /** @type {import('jest').Config} */

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ConfigError, loadConfig, type BaseConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { runService, type Stoppable } from './process';
+import { startTracing } from './tracing';
 
 /**
  * What every entry point (`index.ts`) does: validate the environment (exit 2 with every problem
@@ -21,5 +22,19 @@ export function bootstrap<S extends z.ZodType<BaseConfig>>(
     process.exit(2);
   }
   const logger = createLogger({ service, level: config.LOG_LEVEL });
-  runService({ logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, start: () => start(config, logger) });
+  const tracing = startTracing(service, config.OTEL_EXPORTER_OTLP_ENDPOINT);
+  runService({
+    logger,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    start: async () => {
+      const running = await start(config, logger);
+      return {
+        async stop() {
+          await running.stop();
+          // Last, so that the spans of the shutdown itself are sent too.
+          await tracing.shutdown();
+        },
+      };
+    },
+  });
 }

@@ -46,6 +46,8 @@ export const env = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeEnv: () => z.enum(['development', 'test', 'production']).default('development'),
   url: (fallback: string) => z.url().default(fallback),
+  /** A URL that may be left out; empty counts as left out (as `${VAR:-}` in compose files sets it). */
+  optionalUrl: () => z.preprocess((value) => (value === '' ? undefined : value), z.url().optional()),
   postgresUrl: (database: string) =>
     z
       .string()
@@ -81,5 +83,7 @@ export const baseConfigSchema = z.object({
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   SHUTDOWN_TIMEOUT_MS: env.milliseconds(15_000),
+  /** Where to send traces (OTLP over HTTP, e.g. http://jaeger:4318); tracing is off without it. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.optionalUrl(),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

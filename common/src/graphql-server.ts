@@ -7,6 +7,8 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { AuthenticationError, type Caller } from './auth/caller';
 import { ErrorCode } from './errors';
+import { extractTraceContext, inSpan, SpanKind } from './tracing';
+import { trace } from '@opentelemetry/api';
 import { createOpsRoutes, sendJson, type OpsRoutesOptions } from './health';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
@@ -56,6 +58,16 @@ export function observabilityPlugin<C extends RequestContext>(
             }
           }
         },
+        async didResolveOperation({ operationName, operation }) {
+          // Named after the operation, so that traces read as the API does.
+          trace
+            .getActiveSpan()
+            ?.updateName(`${operation?.operation ?? 'graphql'} ${operationName ?? 'anonymous'}`)
+            .setAttributes({
+              'graphql.operation.name': operationName ?? 'anonymous',
+              'graphql.operation.type': operation?.operation ?? 'unknown',
+            });
+        },
         async willSendResponse({ operationName, response }) {
           const operation = operationName ?? 'anonymous';
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -96,6 +108,8 @@ export function formatErrorFor(nodeEnv: string) {
 }
 
 export interface GraphQLHttpServerOptions<C extends RequestContext> {
+  /** The service's name, for its traces. */
+  service: string;
   /** Builds the ApolloServer; receives the HTTP server so it can add the drain plugin. */
   apollo: (drainPlugin: ApolloServerPlugin<C>) => ApolloServer<C>;
   /**
@@ -205,14 +219,24 @@ export async function startGraphQLHttpServer<C extends RequestContext>(
       headers.set(name, joined);
       plainHeaders[name] = joined;
     }
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-      context: () =>
-        options.context(
-          { requestId, logger: logger.child({ requestId }), headers: plainHeaders, caller },
-          req,
-        ),
-    });
+    const result = await inSpan(
+      options.service,
+      `${req.method ?? 'GET'} ${path}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: extractTraceContext(req.headers),
+        attributes: { 'request.id': requestId },
+      },
+      () =>
+        apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+          context: () =>
+            options.context(
+              { requestId, logger: logger.child({ requestId }), headers: plainHeaders, caller },
+              req,
+            ),
+        }),
+    );
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;
     // Answered while stopping: tell the client not to send another request on this connection.

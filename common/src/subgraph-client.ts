@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { codedError, ErrorCode } from './errors';
 import { CALLER_TOKEN_HEADER, type InternalTokens } from './auth/internal-tokens';
 import { REQUEST_ID_HEADER } from './graphql-server';
+import { inSpan, SpanKind, traceHeaders } from './tracing';
 
 interface GraphQLBody<T> {
   data?: T | null;
@@ -22,7 +23,13 @@ export class SubgraphClient {
     private readonly tokens: InternalTokens,
   ) {}
 
-  async request<T>(query: string, variables: Record<string, unknown>, requestId?: string): Promise<T> {
+  request<T>(query: string, variables: Record<string, unknown>, requestId?: string): Promise<T> {
+    return inSpan(this.tokens.signer, `call ${this.service}`, { kind: SpanKind.CLIENT }, () =>
+      this.send<T>(query, variables, requestId),
+    );
+  }
+
+  private async send<T>(query: string, variables: Record<string, unknown>, requestId?: string): Promise<T> {
     let body: GraphQLBody<T>;
     try {
       const response = await fetch(this.url, {
@@ -30,6 +37,7 @@ export class SubgraphClient {
         headers: {
           'content-type': 'application/json',
           [CALLER_TOKEN_HEADER]: await this.tokens.signAsService(),
+          ...traceHeaders(),
           ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
         },
         body: JSON.stringify({ query, variables }),

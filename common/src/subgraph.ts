@@ -28,6 +28,7 @@ import {
 export const subgraphConfigSchema = baseConfigSchema.extend(internalAuthConfig);
 
 export interface SubgraphOptions<C extends RequestContext> {
+  service: string;
   typeDefs: string;
   /** Verifies the caller token every request must carry: subgraphs are reached through the gateway only. */
   internalTokens: InternalTokens;
@@ -50,6 +51,7 @@ export async function startSubgraphServer<C extends RequestContext>(
     { typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<C> },
   ]);
   return startGraphQLHttpServer<C>({
+    service: options.service,
     port: options.port,
     host: options.host,
     logger: options.logger,
@@ -131,6 +133,7 @@ export async function startDatabaseSubgraph<C extends RequestContext>(
   );
   const contextFor = options.context(dataSource);
   const server = await startSubgraphServer<C>({
+    service: options.service,
     internalTokens: new InternalTokens(config.INTERNAL_AUTH_SECRET, options.service),
     typeDefs: options.typeDefs,
     resolvers: options.resolvers,

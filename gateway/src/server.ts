@@ -78,6 +78,7 @@ export async function start(
   const feed = new OrderStatusFeed(config.REDIS_URL, config.ORDER_STATUS_CHANNEL_PREFIX, logger);
   const explorer = config.EXPLORER_ENABLED ? createExplorerRoutes('/graphiql', graphqlPath) : undefined;
   const server = await startGraphQLHttpServer<GatewayContext>({
+    service: 'gateway',
     port: config.PORT,
     host: config.HOST,
     path: graphqlPath,

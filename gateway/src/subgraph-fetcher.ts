@@ -1,5 +1,6 @@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Histogram, type Registry } from 'prom-client';
+import { inSpan, SpanKind, traceHeaders } from '@brokerage/common';
 import { Agent, fetch } from 'undici';
 
 export interface SubgraphFetcherOptions {
@@ -29,17 +30,24 @@ export function createSubgraphFetcher({ maxSockets, timeoutMs, registry }: Subgr
   });
 
   const forSubgraph = (subgraph: string): Fetcher => {
-    const fetcher = async (url: string, init?: Parameters<Fetcher>[1]) => {
-      const stop = latency.startTimer({ subgraph });
-      try {
-        const response = await fetch(url, { ...init, dispatcher: agent });
-        stop({ outcome: response.ok ? 'ok' : `http_${response.status}` });
-        return response;
-      } catch (error) {
-        stop({ outcome: 'error' });
-        throw error;
-      }
-    };
+    const fetcher = (url: string, init?: Parameters<Fetcher>[1]) =>
+      inSpan(
+        'gateway',
+        `subgraph ${subgraph}`,
+        { kind: SpanKind.CLIENT, attributes: { subgraph } },
+        async () => {
+          const stop = latency.startTimer({ subgraph });
+          try {
+            const headers = { ...init?.headers, ...traceHeaders() };
+            const response = await fetch(url, { ...init, headers, dispatcher: agent });
+            stop({ outcome: response.ok ? 'ok' : `http_${response.status}` });
+            return response;
+          } catch (error) {
+            stop({ outcome: 'error' });
+            throw error;
+          }
+        },
+      );
     return fetcher;
   };
   return { forSubgraph, close: () => agent.close() };

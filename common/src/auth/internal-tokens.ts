@@ -58,7 +58,7 @@ export class InternalTokens {
   constructor(
     secret: string,
     /** Which service signs: recorded as the token's `act` claim, for the logs of the receiver. */
-    private readonly signer: string,
+    readonly signer: string,
     private readonly lifetimeSeconds = 300,
     private readonly maxCached = 10_000,
   ) {

@@ -122,6 +122,7 @@ export async function start(
     started.push(['recovery', async () => clearInterval(recovery)]);
 
     const server = await startSubgraphServer<OrdersContext>({
+      service: 'orders',
       internalTokens,
       typeDefs,
       resolvers,

@@ -3,17 +3,21 @@ import {
   createMetrics,
   decodeJson,
   ensureTopics,
+  extractTraceContext,
+  inSpan,
   kafkaReadiness,
+  OffsetTracker,
+  SpanKind,
   startOpsServer,
   stopInOrder,
   topicConfig,
+  traceHeaders,
   verificationRequestSchema,
   type Logger,
 } from '@brokerage/common';
 import { Partitioners, type KafkaMessage } from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
 import type { VerifierConfig } from './config';
-import { OffsetTracker } from './offset-tracker';
 import { OutcomePublisher } from './outcome-publisher';
 import { VerificationClient } from './verification-client';
 
@@ -76,12 +80,11 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
   async function verifyAndPublish(orderId: string, userId: string): Promise<boolean> {
     const calledAt = new Date().toISOString();
     const outcome = await client.verify(orderId, userId, abort.signal);
-    const published = await publisher.publish({
-      orderId,
-      outcome,
-      calledAt,
-      decidedAt: new Date().toISOString(),
-    });
+    const published = await publisher.publish(
+      { orderId, outcome, calledAt, decidedAt: new Date().toISOString() },
+      // The outcome continues the trace of the order that asked for it.
+      traceHeaders(),
+    );
     if (published) outcomes.inc({ outcome });
     return published;
   }
@@ -99,9 +102,13 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
     // A request read again while its first call still waits (after a rebalance) shares that call.
     let call = callsByOrder.get(request.orderId);
     if (!call) {
-      call = verifyAndPublish(request.orderId, request.userId).finally(() =>
-        callsByOrder.delete(request.orderId),
-      );
+      const { orderId, userId } = request;
+      call = inSpan(
+        'verifier',
+        `verify order`,
+        { kind: SpanKind.CONSUMER, parent: extractTraceContext(message.headers), attributes: { orderId } },
+        () => verifyAndPublish(orderId, userId),
+      ).finally(() => callsByOrder.delete(orderId));
       callsByOrder.set(request.orderId, call);
     }
     try {

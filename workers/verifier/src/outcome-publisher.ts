@@ -8,7 +8,11 @@ import type { Producer } from 'kafkajs';
  * acknowledged, or false if the verifier is shutting down first.
  */
 export class OutcomePublisher {
-  private queue: Array<{ outcome: VerificationOutcome; done: (published: boolean) => void }> = [];
+  private queue: Array<{
+    outcome: VerificationOutcome;
+    headers: Record<string, string>;
+    done: (published: boolean) => void;
+  }> = [];
   private sending: Promise<void> | undefined;
 
   constructor(
@@ -19,9 +23,9 @@ export class OutcomePublisher {
     private readonly maxBatch = 1_000,
   ) {}
 
-  publish(outcome: VerificationOutcome): Promise<boolean> {
+  publish(outcome: VerificationOutcome, headers: Record<string, string> = {}): Promise<boolean> {
     return new Promise((done) => {
-      this.queue.push({ outcome, done });
+      this.queue.push({ outcome, headers, done });
       this.sending ??= this.drain().finally(() => (this.sending = undefined));
     });
   }
@@ -35,7 +39,11 @@ export class OutcomePublisher {
         await this.producer.send({
           topic: this.topic,
           acks: -1,
-          messages: batch.map(({ outcome }) => ({ key: outcome.orderId, value: encodeJson(outcome) })),
+          messages: batch.map(({ outcome, headers }) => ({
+            key: outcome.orderId,
+            value: encodeJson(outcome),
+            headers,
+          })),
         });
         this.queue = this.queue.slice(batch.length);
         for (const { done } of batch) done(true);

@@ -1,5 +1,6 @@
 import {
   codedError,
+  traceHeaders,
   type OrderSide,
   type OrderStatus,
   type OrderStatusEvent,
@@ -266,10 +267,17 @@ export class OrdersRepository {
   }
 
   private async enqueue(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
-    await manager.query('INSERT INTO outbox (kind, payload) SELECT * FROM unnest($1::text[], $2::jsonb[])', [
-      messages.map(({ kind }) => kind),
-      messages.map(({ payload }) => JSON.stringify(payload)),
-    ]);
+    // The trace this change belongs to (if any) travels with its messages.
+    const trace = traceHeaders();
+    await manager.query(
+      `INSERT INTO outbox (kind, payload, trace_context)
+        SELECT kind, payload, $3::jsonb FROM unnest($1::text[], $2::jsonb[]) AS message(kind, payload)`,
+      [
+        messages.map(({ kind }) => kind),
+        messages.map(({ payload }) => JSON.stringify(payload)),
+        Object.keys(trace).length > 0 ? JSON.stringify(trace) : null,
+      ],
+    );
   }
 }
 

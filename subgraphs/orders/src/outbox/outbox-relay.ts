@@ -1,4 +1,13 @@
-import { encodeJson, orderStatusChannel, type Logger, type Redis } from '@brokerage/common';
+import {
+  encodeJson,
+  extractTraceContext,
+  inSpan,
+  orderStatusChannel,
+  SpanKind,
+  startProducerSpan,
+  type Logger,
+  type Redis,
+} from '@brokerage/common';
 import type { Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -15,6 +24,8 @@ interface OutboxRow {
   id: string;
   kind: OutboxMessage['kind'];
   payload: OutboxMessage['payload'];
+  /** The trace the row was written in (W3C headers), continued by its delivery. */
+  trace_context: Record<string, string> | null;
 }
 
 export interface OutboxRelayOptions {
@@ -118,7 +129,7 @@ export class OutboxRelay {
     const { dataSource, batchSize = 200 } = this.options;
     return dataSource.transaction(async (manager) => {
       const rows = await manager.query<OutboxRow[]>(
-        `SELECT id, kind, payload FROM outbox WHERE published_at IS NULL
+        `SELECT id, kind, payload, trace_context FROM outbox WHERE published_at IS NULL
           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batchSize],
       );
@@ -141,7 +152,15 @@ export class OutboxRelay {
         const credits = wave.filter((row) => row.kind === 'credit');
         const outcomes = await Promise.allSettled([
           announcements.length > 0 ? this.deliverToKafkaAndRedis(announcements) : Promise.resolve(),
-          ...credits.map((row) => this.options.credit.apply(row.payload as CreditCommand)),
+          ...credits.map((row) => {
+            const command = row.payload as CreditCommand;
+            return inSpan(
+              'orders',
+              `outbox ${command.action} credit`,
+              { kind: SpanKind.INTERNAL, parent: extractTraceContext(row.trace_context ?? undefined) },
+              () => this.options.credit.apply(command),
+            );
+          }),
         ]);
         const [announced, ...settled] = outcomes;
         const results = [
@@ -185,16 +204,28 @@ export class OutboxRelay {
 
   private async deliverToKafkaAndRedis(rows: OutboxRow[]): Promise<void> {
     const { producer, redis, topics, statusChannelPrefix } = this.options;
-    const kafkaMessages = rows.map((row) => {
+    const spans = rows.map((row) => {
+      const topic = row.kind === 'kafka' ? topics.verificationRequests : topics.statusChanges;
+      return startProducerSpan(
+        'orders',
+        `publish ${topic}`,
+        extractTraceContext(row.trace_context ?? undefined),
+      );
+    });
+    const kafkaMessages = rows.map((row, index) => {
+      const { headers } = spans[index]!;
       if (row.kind === 'kafka') {
         const payload = row.payload as Extract<OutboxMessage, { kind: 'kafka' }>['payload'];
         return {
           topic: topics.verificationRequests,
-          messages: [{ key: payload.key, value: encodeJson(payload.value) }],
+          messages: [{ key: payload.key, value: encodeJson(payload.value), headers }],
         };
       }
       const event = row.payload as Extract<OutboxMessage, { kind: 'status' }>['payload'];
-      return { topic: topics.statusChanges, messages: [{ key: event.orderId, value: encodeJson(event) }] };
+      return {
+        topic: topics.statusChanges,
+        messages: [{ key: event.orderId, value: encodeJson(event), headers }],
+      };
     });
     // Live subscribers listen on Redis; the Kafka topic is the durable record for everyone else.
     // Both go out at once (subscribers need not wait for Kafka's acknowledgement), and both must
@@ -211,6 +242,12 @@ export class OutboxRelay {
       const failed = results.find(([error]) => error);
       if (failed?.[0]) throw failed[0];
     };
-    await Promise.all([producer.sendBatch({ acks: -1, topicMessages: kafkaMessages }), toRedis()]);
+    try {
+      await Promise.all([producer.sendBatch({ acks: -1, topicMessages: kafkaMessages }), toRedis()]);
+      for (const span of spans) span.end();
+    } catch (error) {
+      for (const span of spans) span.end(error);
+      throw error;
+    }
   }
 }

@@ -1,4 +1,11 @@
-import { decodeJson, verificationOutcomeSchema, type Logger } from '@brokerage/common';
+import {
+  decodeJson,
+  extractTraceContext,
+  inSpan,
+  SpanKind,
+  verificationOutcomeSchema,
+  type Logger,
+} from '@brokerage/common';
 import type { Consumer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { OrdersRepository } from '../db/orders-repository';
@@ -61,7 +68,15 @@ export async function runOutcomeConsumer(options: {
       const chains = [...byOrder.values()];
       const workers = Array.from({ length: Math.min(CONCURRENCY, chains.length) }, async () => {
         for (let chain = chains.shift(); chain; chain = chains.shift()) {
-          for (const message of chain) await apply(message.value, batch.partition, message.offset);
+          for (const message of chain) {
+            // Continues the trace of the buy or sell that asked for this verification.
+            await inSpan(
+              'orders',
+              `apply ${batch.topic}`,
+              { kind: SpanKind.CONSUMER, parent: extractTraceContext(message.headers) },
+              () => apply(message.value, batch.partition, message.offset),
+            );
+          }
         }
       });
       await Promise.all(workers);

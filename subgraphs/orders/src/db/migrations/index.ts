@@ -1,4 +1,5 @@
 import { CreateOrders1732500000000 } from './1732500000000-create-orders';
+import { OutboxTraceContext1732600000000 } from './1732600000000-outbox-trace-context';
 
 /** Every migration of the orders database, oldest first. */
-export const migrations = [CreateOrders1732500000000];
+export const migrations = [CreateOrders1732500000000, OutboxTraceContext1732600000000];
