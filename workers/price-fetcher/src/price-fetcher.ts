@@ -1,4 +1,4 @@
-import { encodePriceQuote, minuteOf, type Logger } from '@brokerage/common';
+import { encodePriceQuote, inSpan, minuteOf, SpanKind, traceHeaders, type Logger } from '@brokerage/common';
 import type { Producer } from 'kafkajs';
 import type { CheckpointStore } from './checkpoints';
 import type { StockRef } from './config';
@@ -47,11 +47,24 @@ export class PriceFetcher {
         continue;
       }
       if (trades.length > 0) {
-        await this.producer.send({
-          topic: this.topic,
-          acks: -1,
-          messages: trades.map((quote) => ({ key: quote.stockId, value: encodePriceQuote(quote) })),
-        });
+        await inSpan(
+          'price-fetcher',
+          `publish ${this.topic}`,
+          { kind: SpanKind.PRODUCER, attributes: { stock: stock.symbol, trades: trades.length } },
+          async () => {
+            // Empty unless tracing is on: the ingestor's span links back to this one.
+            const headers = traceHeaders();
+            await this.producer.send({
+              topic: this.topic,
+              acks: -1,
+              messages: trades.map((quote) => ({
+                key: quote.stockId,
+                value: encodePriceQuote(quote),
+                headers,
+              })),
+            });
+          },
+        );
       }
       await this.checkpoints.set(stock.id, { date: now.date, until });
       report.published += trades.length;

@@ -5,6 +5,7 @@ import {
   ensureTopics,
   extractTraceContext,
   inSpan,
+  instrumentConsumer,
   kafkaReadiness,
   OffsetTracker,
   SpanKind,
@@ -59,6 +60,13 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   const admin = kafka.admin();
+  instrumentConsumer({
+    consumer,
+    admin,
+    groupId: config.CONSUMER_GROUP,
+    topics: [config.VERIFICATION_REQUESTS_TOPIC],
+    registry: metrics.registry,
+  });
   const abort = new AbortController();
   const client = new VerificationClient({
     baseUrl: config.VERIFICATION_API_URL,
