@@ -1,4 +1,4 @@
-import { loaderById, type RequestContext } from '@brokerage/common';
+import { loaderById, pagesByOwnerLoader, type Page, type RequestContext } from '@brokerage/common';
 import DataLoader from 'dataloader';
 import type { HoldingRecord, OrderRecord } from './db/order-record';
 import type { OrdersRepository } from './db/orders-repository';
@@ -9,6 +9,8 @@ export interface OrdersContext extends RequestContext {
   orderService: OrderService;
   /** One SQL query for every order of a request's `_entities` call. */
   orderById: DataLoader<string, OrderRecord | null>;
+  /** One SQL query for `User.orders` of every user in a response (per page shape). */
+  ordersOfUser: DataLoader<{ ownerId: string } & Page, OrderRecord[], string>;
   /** One SQL query for the holdings of every user in a response. */
   holdingsOf: DataLoader<string, HoldingRecord[]>;
 }
@@ -23,6 +25,7 @@ export function createOrdersContext(
     orders,
     orderService,
     orderById: loaderById((ids) => orders.findByIds(ids)),
+    ordersOfUser: pagesByOwnerLoader((userIds, page) => orders.historyPagesByUser(userIds, page)),
     holdingsOf: new DataLoader(async (userIds) => {
       const byUser = await orders.holdingsOf(userIds);
       return userIds.map((id) => byUser.get(id) ?? []);

@@ -79,4 +79,27 @@ describe('order history rule', () => {
     ];
     expect(paged.map(({ id }) => id)).toEqual(all.map(({ id }) => id));
   });
+
+  it("answers several users' pages in one query exactly as one query per user would", async () => {
+    // User 8 has orders of their own, which must not leak into user 7's page, and user 9 has none.
+    await dataSource.query(
+      `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, created_at)
+       VALUES ('SELL', 8, '1', 1, 10, 10, 'COMPLETED', '', '2026-11-21T08:20:00Z'),
+              ('BUY', 8, '1', 20, 10, 200, 'DENIED', '', '2026-11-21T08:25:00Z')`,
+    );
+    for (const page of [
+      { offset: 0, limit: 3 },
+      { offset: 3, limit: 3 },
+      { offset: 0, limit: 100 },
+    ]) {
+      const pages = await repository.historyPagesByUser(['7', '8', '9'], page, now);
+      for (const userId of ['7', '8', '9']) {
+        const alone = await repository.history(page, userId, now);
+        expect(pages.get(userId)!.map(({ id }) => id)).toEqual(alone.map(({ id }) => id));
+      }
+    }
+    expect(
+      (await repository.historyPagesByUser(['8'], { offset: 0, limit: 100 }, now)).get('8'),
+    ).toHaveLength(2);
+  });
 });

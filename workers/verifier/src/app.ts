@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   createKafka,
   createMetrics,
@@ -68,6 +69,8 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
     registry: metrics.registry,
   });
   const abort = new AbortController();
+  // Every call in flight listens for the shutdown: thousands of listeners on purpose, not a leak.
+  setMaxListeners(0, abort.signal);
   const client = new VerificationClient({
     baseUrl: config.VERIFICATION_API_URL,
     stallLimitMs: config.STALL_LIMIT_MS,

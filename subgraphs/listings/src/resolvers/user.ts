@@ -5,6 +5,6 @@ export const User: UserResolvers = {
   __resolveReference: ({ id }) => ({ id }),
   listings: ({ id }, { pageNum, pageSize }, { listingsOfOwner }) => {
     const page = parsePage(pageNum ?? 1, pageSize ?? 10);
-    return isRowId(id) ? listingsOfOwner.load({ userId: id, ...page }) : [];
+    return isRowId(id) ? listingsOfOwner.load({ ownerId: id, ...page }) : [];
   },
 };

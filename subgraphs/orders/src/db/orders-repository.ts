@@ -42,6 +42,14 @@ export interface NewOrder {
  * announce it into the outbox in the same transaction, so a change is never made without its
  * announcement, nor announced without being made.
  */
+/**
+ * The history rule: an order is listed when it passed its check (any status but DENIED), or when
+ * it was DENIED today (business time zone) for 10 shares or more. Uses $2 = now, $3 = the zone.
+ */
+const LISTED_IN_HISTORY = `(status IN ('IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED')
+  OR (status = 'DENIED' AND quantity >= 10
+      AND created_at >= date_trunc('day', $2::timestamptz AT TIME ZONE $3) AT TIME ZONE $3))`;
+
 export class OrdersRepository {
   constructor(
     private readonly dataSource: DataSource,
@@ -166,13 +174,36 @@ export class OrdersRepository {
     const rows = await this.dataSource.query<OrderRow[]>(
       `SELECT * FROM orders
         WHERE ($1::bigint IS NULL OR user_id = $1)
-          AND (status IN ('IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED')
-               OR (status = 'DENIED' AND quantity >= 10
-                   AND created_at >= date_trunc('day', $2::timestamptz AT TIME ZONE $3) AT TIME ZONE $3))
+          AND ${LISTED_IN_HISTORY}
         ORDER BY created_at DESC, id DESC OFFSET $4 LIMIT $5`,
       [userId ?? null, now, this.businessTimeZone, offset, limit],
     );
     return rows.map(orderFromRow);
+  }
+
+  /**
+   * One history page of each of several users in one query (for `User.orders` on a page of users):
+   * a LATERAL join walks the (user_id, created_at, id) index once per user.
+   */
+  async historyPagesByUser(
+    userIds: readonly string[],
+    { offset, limit }: Page,
+    now = new Date(),
+  ): Promise<Map<string, OrderRecord[]>> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `SELECT o.* FROM unnest($1::bigint[]) AS owner(id)
+         CROSS JOIN LATERAL (
+           SELECT * FROM orders
+            WHERE user_id = owner.id
+              AND ${LISTED_IN_HISTORY}
+            ORDER BY created_at DESC, id DESC OFFSET $4 LIMIT $5
+         ) o
+        ORDER BY o.user_id, o.created_at DESC, o.id DESC`,
+      [userIds, now, this.businessTimeZone, offset, limit],
+    );
+    const pages = new Map<string, OrderRecord[]>(userIds.map((id) => [id, []]));
+    for (const row of rows) pages.get(row.user_id)?.push(orderFromRow(row));
+    return pages;
   }
 
   /** Shares owned per user (reserved ones included until their sell completes). */

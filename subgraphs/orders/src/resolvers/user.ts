@@ -3,10 +3,10 @@ import type { UserResolvers } from '../generated/resolvers-types';
 
 export const User: UserResolvers = {
   __resolveReference: ({ id }) => ({ id }),
-  orders: ({ id }, { pageNum, pageSize }, { orders, caller }) => {
+  orders: ({ id }, { pageNum, pageSize }, { ordersOfUser, caller }) => {
     requireActingFor(caller, id, 'see orders');
     const page = parsePage(pageNum ?? 1, pageSize ?? 10);
-    return isRowId(id) ? orders.history(page, id) : [];
+    return isRowId(id) ? ordersOfUser.load({ ownerId: id, ...page }) : [];
   },
   holdings: ({ id }, _args, { holdingsOf, caller }) => {
     requireActingFor(caller, id, 'see holdings');
