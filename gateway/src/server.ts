@@ -48,6 +48,11 @@ export async function start(
   });
 
   const authenticator = new Authenticator(config);
+  const limitRules = operationLimitRules({
+    maxDepth: config.MAX_DEPTH,
+    maxAliases: config.MAX_ALIASES,
+    maxCost: config.MAX_COST,
+  });
   const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, 'gateway');
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: '', logger });
   const rateLimiter = new RateLimiter(redis, {
@@ -102,11 +107,7 @@ export async function start(
         introspection: config.INTROSPECTION_ENABLED,
         // Refused before planning: too many tokens (parse), too deep, too many aliases, too costly.
         parseOptions: { maxTokens: config.MAX_TOKENS },
-        validationRules: operationLimitRules({
-          maxDepth: config.MAX_DEPTH,
-          maxAliases: config.MAX_ALIASES,
-          maxCost: config.MAX_COST,
-        }),
+        validationRules: limitRules,
         // Batched HTTP operations stay refused (Apollo's default); CSRF prevention stays on.
         allowBatchedHttpRequests: false,
         csrfPrevention: true,
@@ -131,6 +132,8 @@ export async function start(
     path: graphqlPath,
     apollo: () => apollo!,
     authenticator,
+    validationRules: limitRules,
+    maxPayloadBytes: config.MAX_BODY_BYTES,
     schema: () => apiSchema!,
     feed,
     logger: logger.child({ component: 'subscriptions' }),

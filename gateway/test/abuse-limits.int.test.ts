@@ -2,6 +2,7 @@ import { asAdmin } from '../../test/support/auth';
 import { errorCodes, graphql, type GraphQLResponse } from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
 import { testLogger } from '../../test/support/services';
+import { subscribe } from '../../test/support/subscriptions';
 import { gatewayConfigSchema } from '../src/config';
 import { start as startGateway, type RunningGateway } from '../src/server';
 
@@ -93,6 +94,28 @@ describe('limits that keep one request from hurting the API', () => {
       headers: { 'apollo-require-preflight': 'true' },
     });
     expect(preflighted.status).toBe(200);
+  });
+
+  it('applies the same limits to operations sent over WebSocket', async () => {
+    // orderStatus (1) > user (2) > listings (3) > user (4) ... > id (11)
+    let selection = 'id';
+    for (let level = 10; level > 1; level -= 1) {
+      selection = `${level % 2 === 0 ? 'user' : 'listings(pageSize: 1)'} { ${selection} }`;
+    }
+    const deep = subscribe(
+      url,
+      `subscription { orderStatus(orderId: "1") { ${selection} } }`,
+      {},
+      await asAdmin(),
+    );
+    await expect(deep.completed).rejects.toThrow(/at most 10/);
+    await deep.dispose();
+    // A message over the body limit closes the socket (1009, message too big) unread.
+    const huge = subscribe(url, `subscription ($pad: String) { orderStatus(orderId: "1") { id } }`, {
+      pad: 'x'.repeat(LIMITS.bodyBytes),
+    });
+    await expect(huge.completed).rejects.toThrow(/1009/);
+    await huge.dispose();
   });
 
   describe('in production', () => {

@@ -9,7 +9,15 @@ import {
   type Logger,
   type OrderStatus,
 } from '@brokerage/common';
-import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
+import {
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -23,6 +31,10 @@ export interface SubscriptionServerOptions {
   path: string;
   apollo: () => ApolloServer<GatewayContext>;
   authenticator: Authenticator;
+  /** The gateway's operation limits, applied to what arrives over the socket too. */
+  validationRules: ValidationRule[];
+  /** The largest message a client may send (the HTTP body limit). */
+  maxPayloadBytes: number;
   schema: () => GraphQLSchema;
   feed: OrderStatusFeed;
   logger: Logger;
@@ -161,12 +173,18 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     return iterator;
   }
 
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  const wsServer = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path,
+    maxPayload: options.maxPayloadBytes,
+  });
+  const rules = [...specifiedRules, ...options.validationRules];
   // A socket's caller is established once, when it connects, and holds for all its operations.
   const callers = new WeakMap<WebSocket, Caller>();
   const server = useServer<Record<string, unknown>>(
     {
       schema: () => options.schema(),
+      validate: (schema, document) => validate(schema, document, rules),
       onConnect: async (ctx) => {
         try {
           callers.set(
