@@ -7,6 +7,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -65,6 +66,21 @@ export function extractTraceContext(headers: Carrier | undefined): Context {
   return headers ? propagation.extract(ROOT_CONTEXT, headers, getter) : ROOT_CONTEXT;
 }
 
+/**
+ * Links to the distinct traces a batch of messages carries (at most `max`): a batch span follows
+ * from many producers, so it links to them rather than having one parent.
+ */
+export function linksFrom(headers: Iterable<Carrier | undefined>, max = 16): Link[] {
+  const links = new Map<string, Link>();
+  for (const carrier of headers) {
+    if (links.size >= max) break;
+    const spanContext = trace.getSpanContext(extractTraceContext(carrier));
+    if (spanContext && !links.has(spanContext.spanId))
+      links.set(spanContext.spanId, { context: spanContext });
+  }
+  return [...links.values()];
+}
+
 /** The current trace context as headers (`traceparent`, `tracestate`); empty when nothing is traced. */
 export function traceHeaders(from: Context = context.active()): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -77,6 +93,8 @@ interface SpanOptions {
   attributes?: Attributes;
   /** The parent: by default the active context. */
   parent?: Context;
+  /** Other spans this one follows from (e.g. the producers of the messages of a batch). */
+  links?: Link[];
 }
 
 /**
@@ -92,7 +110,7 @@ export async function inSpan<T>(
   const parent = options.parent ?? context.active();
   const span = trace
     .getTracer(service)
-    .startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
+    .startSpan(name, { kind: options.kind, attributes: options.attributes, links: options.links }, parent);
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));
   } catch (error) {

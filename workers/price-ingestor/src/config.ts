@@ -18,5 +18,12 @@ export const priceIngestorConfigSchema = baseConfigSchema.extend({
   PRICES_KEY_PREFIX: z.string().default(''),
   /** Partitions processed in parallel. */
   PARTITIONS_CONCURRENTLY: env.positiveInt(3),
+  /**
+   * Batches of one partition being written to Redis at once while the next are fetched. Two keep
+   * Redis and the consumer busy side by side; more only hold more memory.
+   */
+  WRITES_IN_FLIGHT: env.positiveInt(2),
+  /** After a failed Redis write, how long the partition waits before it is read again from that batch. */
+  RETRY_DELAY_MS: env.milliseconds(1_000),
 });
 export type PriceIngestorConfig = z.infer<typeof priceIngestorConfigSchema>;

@@ -122,3 +122,93 @@ describe('price ingestor', () => {
     expect(await readSeries('stock2')).toEqual(await readSeries('stock2:20261122'));
   });
 });
+
+describe('price ingestor when Redis refuses a write', () => {
+  const suffix = uniqueSuffix();
+  const topic = `test.prices.refused.${suffix}`;
+  const prefix = `test:${suffix}:`;
+  const group = `ingestor-refused-${suffix}`;
+  const logger = createLogger({ service: 't', level: 'silent' });
+  let kafka: Kafka;
+  let redis: Redis;
+
+  const startApp = async () => {
+    const app = createApp(
+      loadConfig(priceIngestorConfigSchema, {
+        PORT: '0',
+        KAFKA_BROKERS: kafkaBrokers().join(','),
+        PRICES_TOPIC: topic,
+        CONSUMER_GROUP: group,
+        PRICES_KEY_PREFIX: prefix,
+        RETRY_DELAY_MS: '200',
+      }),
+      logger,
+    );
+    await app.start();
+    return app;
+  };
+
+  beforeAll(async () => {
+    kafka = createKafka({ clientId: 'ingestor-test', brokers: kafkaBrokers(), logger });
+    await ensureTopics(kafka, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
+    redis = createRedis({ url: testRedisUrl, keyPrefix: prefix, logger });
+  });
+
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
+    redis.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  });
+
+  it('commits nothing past the batch Redis refused, so a restart writes it', async () => {
+    // stock1's tick orders hold a string: every script call for stock1 fails (WRONGTYPE), while
+    // the other stocks' calls in the same pipelined writes succeed.
+    await redis.set('stock1:20261121:ticks', 'not a hash');
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: quotesFromCsv('20261121').map((quote) => ({
+        key: quote.stockId,
+        value: encodePriceQuote(quote),
+      })),
+    });
+    await producer.disconnect();
+
+    const expected = expectedSeriesFromCsv();
+    const readSeries = async (key: string) => JSON.parse((await redis.get(key)) ?? 'null') as unknown;
+    const first = await startApp();
+    for (const symbol of ['stock2', 'stock3']) {
+      const series = await eventually(
+        () => readSeries(symbol),
+        (value) => JSON.stringify(value) === JSON.stringify(expected.get(symbol)),
+        20_000,
+      );
+      expect(series).toEqual(expected.get(symbol));
+    }
+    // Let the refused batch be read again and refused a few times, then stop, as a crash would.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await first.stop();
+    expect(await redis.get('stock1')).toBeNull();
+
+    // Redis takes stock1 now. Had any offset past its refused quotes been committed, the
+    // restarted ingestor would not read them again and stock1 would stay incomplete.
+    await redis.del('stock1:20261121:ticks');
+    const second = await startApp();
+    try {
+      const stock1 = await eventually(
+        () => readSeries('stock1'),
+        (value) => JSON.stringify(value) === JSON.stringify(expected.get('stock1')),
+        20_000,
+      );
+      expect(stock1).toEqual(expected.get('stock1'));
+    } finally {
+      await second.stop();
+    }
+  });
+});

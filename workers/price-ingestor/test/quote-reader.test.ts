@@ -1,0 +1,127 @@
+import { decodePriceQuote, encodePriceQuote, type PriceQuote } from '@brokerage/common';
+import fc from 'fast-check';
+import { MinuteFold } from '../src/minute-fold';
+import { QuoteReader } from '../src/quote-reader';
+
+/** What the reader put in a fold for one message: the quote as the fold keeps it, or the error. */
+function viaReader(reader: QuoteReader, value: Buffer | null) {
+  const fold = new MinuteFold();
+  try {
+    reader.read(value, fold);
+  } catch {
+    return 'invalid';
+  }
+  return fold.stockDays.map(({ symbol, date, minutes }) => ({ symbol, date, minutes: [...minutes] }));
+}
+
+/** The same through decodePriceQuote, the reference. */
+function viaDecode(value: Buffer | null) {
+  const fold = new MinuteFold();
+  try {
+    fold.add(decodePriceQuote(value));
+  } catch {
+    return 'invalid';
+  }
+  return fold.stockDays.map(({ symbol, date, minutes }) => ({ symbol, date, minutes: [...minutes] }));
+}
+
+const digits = (min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+const twoDigits = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+
+/** Valid quotes, and nearly valid ones: each field sometimes just outside its rule. */
+const quoteLike = fc.record({
+  stockId: fc.oneof(digits(1, 20), digits(0, 22), fc.string({ maxLength: 4 })),
+  symbol: fc.oneof(
+    fc.string({ unit: fc.constantFrom(...'abcxyz019_'), minLength: 1, maxLength: 32 }),
+    fc.string({ maxLength: 34 }),
+  ),
+  date: fc.oneof(
+    fc.tuple(digits(4, 4), twoDigits(13), twoDigits(32)).map((parts) => parts.join('')),
+    digits(7, 9),
+  ),
+  time: fc.oneof(
+    fc.tuple(twoDigits(24), twoDigits(60), twoDigits(60)).map((parts) => parts.join('')),
+    digits(5, 7),
+  ),
+  seq: fc.oneof(fc.integer({ min: 0, max: 999_999_999 }), fc.integer(), fc.double()),
+  price: fc.oneof(
+    fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    fc.constantFrom(0, -1, 2 ** 53, 2 ** 53 + 2, 1e16, 1.5),
+  ),
+});
+
+describe('quote reader', () => {
+  it('reads what decodePriceQuote reads, with the same result, and rejects what it rejects', () => {
+    const reader = new QuoteReader();
+    fc.assert(
+      fc.property(quoteLike, (quote) => {
+        const value = Buffer.from(JSON.stringify(quote));
+        expect(viaReader(reader, value)).toEqual(viaDecode(value));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('agrees with decodePriceQuote on mangled bytes of valid messages', () => {
+    const reader = new QuoteReader();
+    const valid: PriceQuote = {
+      stockId: '44891482026867833',
+      symbol: 'stock1',
+      date: '20261121',
+      time: '090016',
+      seq: 3,
+      price: 15580,
+    };
+    const bytes = encodePriceQuote(valid);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: bytes.length - 1 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.boolean(),
+        (at, byte, cut) => {
+          const value = Buffer.from(bytes);
+          value[at] = byte;
+          const mangled = cut ? value.subarray(0, at) : value;
+          expect(viaReader(reader, mangled)).toEqual(viaDecode(mangled));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('reads other layouts through decodePriceQuote', () => {
+    const reader = new QuoteReader();
+    const spaced = Buffer.from(
+      '{ "price": 7, "seq": 1, "time": "090000", "date": "20261121", "symbol": "s", "stockId": "1" }',
+    );
+    expect(viaReader(reader, spaced)).toEqual(viaDecode(spaced));
+    expect(viaReader(reader, spaced)).not.toBe('invalid');
+    expect(viaReader(reader, null)).toBe('invalid');
+  });
+
+  it('keeps the latest trade of each minute, whatever the order', () => {
+    const reader = new QuoteReader();
+    const fold = new MinuteFold();
+    const quote = (time: string, seq: number, price: number): PriceQuote => ({
+      stockId: '1',
+      symbol: 'stock1',
+      date: '20261121',
+      time,
+      seq,
+      price,
+    });
+    for (const value of [
+      quote('090059', 2, 30),
+      quote('090001', 9, 10),
+      quote('090059', 1, 20),
+      quote('090100', 0, 40),
+    ])
+      reader.read(encodePriceQuote(value), fold);
+    expect(fold.stockDays).toHaveLength(1);
+    expect([...fold.stockDays[0]!.minutes]).toEqual([
+      [900, { time: 90059, seq: 2, price: 30 }],
+      [901, { time: 90100, seq: 0, price: 40 }],
+    ]);
+  });
+});
