@@ -27,6 +27,8 @@ const gatewaySettings = baseConfigSchema.extend({
   SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
   /** Keep-alive connections per subgraph origin. */
   SUBGRAPH_MAX_SOCKETS: env.positiveInt(64),
+  /** Identical read calls of one caller in flight at the same moment share one subgraph call. */
+  SUBGRAPH_SHARE_IN_FLIGHT: env.boolean(true),
   MAX_BODY_BYTES: env.positiveInt(100_000),
   /** Where the orders service publishes status changes (orderStatus), and where rate limits are counted. */
   REDIS_URL: env.redisUrl(),

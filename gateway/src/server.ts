@@ -45,6 +45,7 @@ export async function start(
     maxSockets: config.SUBGRAPH_MAX_SOCKETS,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
     registry: metrics.registry,
+    shareInFlight: config.SUBGRAPH_SHARE_IN_FLIGHT,
   });
 
   const authenticator = new Authenticator(config);
