@@ -1,13 +1,13 @@
 import { Agent, request } from 'undici';
 import { BENCH_STOCK_ID, startBenchStack } from './stack';
-import { percentile, report, runStandalone } from './support';
+import { percentile, quick, report, runStandalone } from './support';
 
 // Scenario: buyStock through the gateway at steady rates (open loop: requests leave on schedule
 // whether or not earlier ones answered), each step bounded in count and time. Reports the instant
 // answer's p50/p99 at each rate, and the highest rate held with p99 under 5x the p50 at the lowest.
 
-const RATES = (process.env.BENCH_BUY_RATES ?? '25,50,100,200,400').split(',').map(Number);
-const STEP_SECONDS = Number(process.env.BENCH_BUY_STEP_SECONDS ?? 5);
+const RATES = (process.env.BENCH_BUY_RATES ?? (quick ? '10,20' : '25,50,100,200,400')).split(',').map(Number);
+const STEP_SECONDS = Number(process.env.BENCH_BUY_STEP_SECONDS ?? (quick ? 1 : 5));
 
 export async function run() {
   const stack = await startBenchStack(`bench:${Date.now().toString(36)}:status:`);
@@ -20,7 +20,7 @@ export async function run() {
     const started = performance.now();
     const response = await request(stack.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...stack.asUser },
       body,
       dispatcher: agent,
     });
@@ -30,7 +30,7 @@ export async function run() {
     return performance.now() - started;
   };
   try {
-    for (let i = 0; i < 50; i += 1) await buy(); // warm-up: connections, JIT, query plans
+    for (let i = 0; i < (quick ? 5 : 50); i += 1) await buy(); // warm-up: connections, JIT, query plans
     const steps: Array<{ rate: number; achieved: number; p50: number; p99: number; errors: number }> = [];
     for (const rate of RATES) {
       const total = rate * STEP_SECONDS;

@@ -8,7 +8,7 @@ import {
 } from '@brokerage/common';
 import { subscribe, type Subscription } from '../test/support/subscriptions';
 import { BENCH_STOCK_ID, graphql, startBenchStack } from './stack';
-import { ensureKafka, percentile, report, runStandalone } from './support';
+import { ensureKafka, percentile, quick, report, runStandalone } from './support';
 
 // Scenario: 1,000 clients each watch one IN_PROGRESS order over graphql-ws. For each order an
 // outcome is published to Kafka (as the verifier does); how long until its client receives the
@@ -17,8 +17,8 @@ import { ensureKafka, percentile, report, runStandalone } from './support';
 // produce-to-consume latency (target: delivery p99 within 3x of the bare p99). Then the memory of
 // one gateway process holding 10,000 idle subscriptions (target: under 1 GiB).
 
-const ORDERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1_000);
-const IDLE = Number(process.env.BENCH_IDLE_SUBSCRIPTIONS ?? 10_000);
+const ORDERS = Number(process.env.BENCH_SUBSCRIBERS ?? (quick ? 50 : 1_000));
+const IDLE = Number(process.env.BENCH_IDLE_SUBSCRIPTIONS ?? (quick ? 500 : 10_000));
 // One outcome every 20 ms (50 a second) for both measurements: latency, not a backlog, is measured.
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 20);
 const logger = createLogger({ service: 'bench', level: 'silent' });
@@ -72,6 +72,7 @@ export async function run() {
         url,
         `mutation ($userId: ID!) { buyStock(input: { userId: $userId, stockId: "${STOCK_ID}", quantity: 1 }) { order { id } } }`,
         { userId: createUser.id },
+        stack.asUser,
       );
       orderIds.push(buyStock.order.id);
     }
@@ -80,7 +81,7 @@ export async function run() {
     const watch = `subscription ($id: ID!) { orderStatus(orderId: $id) { status message } }`;
     const completedAt = new Map<string, number>();
     for (const id of orderIds) {
-      const subscription = subscribe<{ orderStatus: { status: string } }>(url, watch, { id });
+      const subscription = subscribe<{ orderStatus: { status: string } }>(url, watch, { id }, stack.asUser);
       subscriptions.push(subscription);
       void subscription.completed.then(() => completedAt.set(id, performance.now()));
     }
@@ -118,11 +119,12 @@ export async function run() {
       url,
       `mutation ($userId: ID!) { buyStock(input: { userId: $userId, stockId: "${STOCK_ID}", quantity: 1 }) { order { id } } }`,
       { userId: createUser.id },
+      stack.asUser,
     );
     const gatewayPid = gateway.child.pid!;
     const before = rssMb(gatewayPid);
     for (let i = 0; i < IDLE; i += 1) {
-      subscriptions.push(subscribe(url, watch, { id: idleOrder.order.id }));
+      subscriptions.push(subscribe(url, watch, { id: idleOrder.order.id }, stack.asUser));
       if (i % 500 === 499)
         await Promise.all(subscriptions.slice(-500).map((subscription) => subscription.received(1)));
     }

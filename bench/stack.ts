@@ -2,9 +2,12 @@ import {
   createKafka,
   createLogger,
   createRedis,
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
   dropDatabase,
   ensureTopics,
   loadConfig,
+  signUserToken,
 } from '@brokerage/common';
 import type { Kafka } from 'kafkajs';
 import { stocksConfigSchema } from '../subgraphs/stocks/src/config';
@@ -13,6 +16,7 @@ import { usersConfigSchema } from '../subgraphs/users/src/config';
 import { start as startUsers } from '../subgraphs/users/src/server';
 import { spawnService, type ServiceProcess } from '../test/support/processes';
 import { MinuteSeriesStore } from '../workers/price-ingestor/src/minute-series-store';
+import { benchSecrets } from './security';
 import { ensureKafka } from './support';
 
 export const BENCH_STOCK_ID = '44891482026867833';
@@ -30,6 +34,8 @@ export interface BenchStack {
   };
   /** A user with a billion in credit and a listed stock priced 100. */
   userId: string;
+  /** Headers that sign a request in as that user (HTTP headers, or graphql-ws connectionParams). */
+  asUser: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -37,10 +43,11 @@ export async function graphql<T>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): Promise<T> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: T; errors?: unknown[] };
@@ -51,7 +58,8 @@ export async function graphql<T>(
 /**
  * The trading side of the system for benchmarks: the gateway and the orders subgraph as processes
  * of their own (what is measured), the users and stocks subgraphs in this process, fresh databases,
- * topics and keys, and production settings. No verifier: orders stay IN_PROGRESS unless the
+ * topics and keys, and production settings (secrets of the run's own, mutation rate limit out of
+ * the way: the benchmarks send thousands of orders as one user). No verifier: orders stay IN_PROGRESS unless the
  * benchmark publishes outcomes itself.
  */
 export async function startBenchStack(statusChannelPrefix: string): Promise<BenchStack> {
@@ -78,7 +86,15 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
   await new MinuteSeriesStore(redis).apply([
     { stockId: BENCH_STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 100 },
   ]);
-  const base = { PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'silent' };
+  const secrets = benchSecrets();
+  const base = { PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'silent', ...secrets };
+  const signAs = async (userId: string, admin = false) => ({
+    authorization: `Bearer ${await signUserToken(
+      { secret: secrets.JWT_SECRET, issuer: DEFAULT_JWT_ISSUER, audience: DEFAULT_JWT_AUDIENCE },
+      userId,
+      { admin, expiresIn: '2h' },
+    )}`,
+  });
   const users = await startUsers(
     loadConfig(usersConfigSchema, { ...base, DATABASE_URL: databases.users }),
     logger,
@@ -107,6 +123,7 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
   try {
     const orders = await spawnService('subgraphs/orders/src/index.ts', {
       NODE_ENV: 'production',
+      ...secrets,
       KAFKA_BROKERS: brokers.join(','),
       DATABASE_URL: databases.orders,
       USERS_SUBGRAPH_URL: users.url,
@@ -119,6 +136,8 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     await orders.ready(60_000);
     const gateway = await spawnService('gateway/src/index.ts', {
       NODE_ENV: 'production',
+      ...secrets,
+      RATE_LIMIT_MUTATIONS: '1000000000',
       SUBGRAPH_USERS_URL: users.url,
       SUBGRAPH_STOCKS_URL: stocks.url,
       SUBGRAPH_ORDERS_URL: `http://127.0.0.1:${orders.port}/graphql`,
@@ -128,9 +147,12 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     processes.push(gateway);
     await gateway.ready(60_000);
     const url = `http://127.0.0.1:${gateway.port}/graphql`;
+    const asAdmin = await signAs('bench-admin', true);
     await graphql(
       url,
       `mutation { createStock(input: { id: "${BENCH_STOCK_ID}", symbol: "stock1", name: "Stock One" }) { id } }`,
+      {},
+      asAdmin,
     );
     const { createUser } = await graphql<{ createUser: { id: string } }>(
       url,
@@ -141,8 +163,11 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
           }
         }
       `,
+      {},
+      asAdmin,
     );
-    return { url, gateway, orders, kafka, topics, userId: createUser.id, stop };
+    const asUser = await signAs(createUser.id);
+    return { url, gateway, orders, kafka, topics, userId: createUser.id, asUser, stop };
   } catch (error) {
     await stop();
     throw error;

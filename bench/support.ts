@@ -5,6 +5,12 @@ import path from 'node:path';
 
 export const root = path.resolve(__dirname, '..');
 
+/**
+ * `npm run bench -- --quick` (or BENCH_QUICK=1): every scenario at a small size, to prove it runs
+ * end to end; its figures mean nothing.
+ */
+export const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+
 /** Uses KAFKA_BROKERS, or the project's broker (started if needed, like the tests do). */
 export async function ensureKafka(): Promise<string[]> {
   if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS.split(',');
@@ -22,24 +28,36 @@ export interface Figure {
   unit: string;
 }
 
+export interface Ratio {
+  name: string;
+  value: number;
+  target?: string;
+}
+
+/** Every scenario reported in this process, for the summary `npm run bench` prints at the end. */
+export const reported: Array<{ scenario: string; figures: Figure[]; ratios: Ratio[] }> = [];
+
+export function formatFigure({ value, unit }: Figure): string {
+  return `${formatNumber(value)}${unit ? ` ${unit}` : ''}`;
+}
+
+export function formatRatio({ value, target }: Ratio): string {
+  return `**${value.toFixed(3)}x**${target ? ` (target ${target})` : ''}`;
+}
+
 /** Prints a scenario's figures as a table and writes them to bench/results/<scenario>.json. */
-export function report(
-  scenario: string,
-  figures: Figure[],
-  ratios: Array<{ name: string; value: number; target?: string }>,
-) {
-  console.log(`\n## ${scenario}\n`);
+export function report(scenario: string, figures: Figure[], ratios: Ratio[]) {
+  console.log(`\n## ${scenario}${quick ? ' (quick: small sizes, figures not meaningful)' : ''}\n`);
   console.log('| figure | value |');
   console.log('|---|---|');
-  for (const { name, value, unit } of figures) console.log(`| ${name} | ${formatNumber(value)} ${unit} |`);
-  for (const { name, value, target } of ratios) {
-    console.log(`| **${name}** | **${value.toFixed(3)}x**${target ? ` (target ${target})` : ''} |`);
-  }
+  for (const figure of figures) console.log(`| ${figure.name} | ${formatFigure(figure)} |`);
+  for (const ratio of ratios) console.log(`| **${ratio.name}** | ${formatRatio(ratio)} |`);
+  reported.push({ scenario, figures, ratios });
   const dir = path.join(root, 'bench/results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(
-    path.join(dir, `${scenario}.json`),
-    JSON.stringify({ scenario, at: new Date().toISOString(), figures, ratios }, null, 2),
+    path.join(dir, `${scenario}${quick ? '.quick' : ''}.json`),
+    JSON.stringify({ scenario, quick, at: new Date().toISOString(), figures, ratios }, null, 2),
   );
 }
 
@@ -59,6 +77,13 @@ export async function withPeakRss<T>(run: () => Promise<T>): Promise<{ result: T
   } finally {
     clearInterval(timer);
   }
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The value below which `p` percent of `values` fall. */

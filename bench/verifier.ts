@@ -10,14 +10,14 @@ import {
 } from '@brokerage/common';
 import { spawnService } from '../test/support/processes';
 import { start as startVerificationApi } from '../workers/verification-api/src/server';
-import { ensureKafka, percentile, report, runStandalone } from './support';
+import { ensureKafka, percentile, quick, report, runStandalone } from './support';
 
 // Scenario: 10,000 verification requests at once, against an API that never answers in time.
 // One verifier process must hold all 10,000 calls in flight and abandon each at the stall limit:
 // target, every call answered (STALLED) within the stall limit plus at most 1%. Also its peak memory.
 
-const REQUESTS = Number(process.env.BENCH_VERIFICATIONS ?? 10_000);
-const STALL_LIMIT_MS = Number(process.env.BENCH_STALL_LIMIT_MS ?? 10_000);
+const REQUESTS = Number(process.env.BENCH_VERIFICATIONS ?? (quick ? 500 : 10_000));
+const STALL_LIMIT_MS = Number(process.env.BENCH_STALL_LIMIT_MS ?? (quick ? 2_000 : 10_000));
 const logger = createLogger({ service: 'bench', level: 'silent' });
 
 /** Peak resident memory of a process (Linux VmHWM), in MB. */

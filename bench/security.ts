@@ -1,0 +1,12 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Secrets for one benchmark run. The services run with NODE_ENV=production, which refuses the
+ * public development defaults; every service of the run gets these (as a deployment would).
+ */
+export function benchSecrets() {
+  return {
+    INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex'),
+    JWT_SECRET: randomBytes(32).toString('hex'),
+  };
+}
