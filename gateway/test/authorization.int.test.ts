@@ -1,19 +1,14 @@
 import {
   CALLER_TOKEN_HEADER,
-  createLogger,
-  createRedis,
   InternalTokens,
   loadConfig,
   signUserToken,
   userTokenSigningSettings,
-  type Redis,
 } from '@brokerage/common';
 import { asAdmin, asUser, tokenFor } from '../../test/support/auth';
 import { errorCodes, expectData, type GraphQLResponse } from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
-import { testRedisUrl } from '../../test/support/services';
 import { subscribe } from '../../test/support/subscriptions';
-import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
 import { gatewayConfigSchema } from '../src/config';
 import { start as startGateway, type RunningGateway } from '../src/server';
 
@@ -50,7 +45,6 @@ describe('who may do what, through the gateway and around it', () => {
   let admin: Record<string, string>;
   let alice: { id: string; headers: Record<string, string> };
   let bob: { id: string; headers: Record<string, string> };
-  let redis: Redis;
 
   async function newUser(name: string) {
     const { createUser } = await expectData<{ createUser: { id: string } }>(
@@ -77,28 +71,10 @@ describe('who may do what, through the gateway and around it', () => {
     url = stack.gatewayUrl;
     admin = await asAdmin();
     [alice, bob] = [await newUser('Alice'), await newUser('Bob')];
-    await expectData(
-      url,
-      `mutation { createStock(input: { id: "${STOCK_ID}", symbol: "stock1", name: "Stock One" }) { id } }`,
-      {},
-      admin,
-    );
-    redis = createRedis({
-      url: testRedisUrl,
-      keyPrefix: stack.pricesKeyPrefix,
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    await new MinuteSeriesStore(redis).apply([
-      { stockId: STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 100 },
-    ]);
+    await stack.listStock({ id: STOCK_ID, symbol: 'stock1', price: 100 });
   });
 
-  afterAll(async () => {
-    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(stack.pricesKeyPrefix.length)));
-    redis.disconnect();
-    await stack.stop();
-  });
+  afterAll(() => stack.stop());
 
   describe('authentication at the gateway', () => {
     it('lets anonymous callers read public data', async () => {

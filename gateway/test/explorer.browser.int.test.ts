@@ -3,10 +3,7 @@ import { browserAvailable, launchBrowser } from '../../test/support/browser';
 import { asAdmin, tokenFor } from '../../test/support/auth';
 import * as api from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
-import { testRedisUrl } from '../../test/support/services';
 import { publishVerificationOutcome } from '../../test/support/verification';
-import { createLogger, createRedis } from '@brokerage/common';
-import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
 
 const describeInBrowser = browserAvailable ? describe : describe.skip;
 
@@ -41,14 +38,6 @@ describeInBrowser('the offline explorer in a real browser', () => {
   });
 
   afterAll(async () => {
-    const redis = createRedis({
-      url: testRedisUrl,
-      keyPrefix: '',
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
     await browser?.close();
     await stack?.stop();
   });
@@ -69,19 +58,7 @@ describeInBrowser('the offline explorer in a real browser', () => {
   });
 
   it('runs the orderStatus subscription over WebSocket and shows the order reach its final status', async () => {
-    await expectData(
-      stack.gatewayUrl,
-      `mutation { createStock(input: { id: "7", symbol: "browser", name: "Browser Stock" }) { id } }`,
-    );
-    const redis = createRedis({
-      url: testRedisUrl,
-      keyPrefix: stack.pricesKeyPrefix,
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    await new MinuteSeriesStore(redis).apply([
-      { stockId: '7', symbol: 'browser', date: '20261121', time: '090000', seq: 1, price: 42 },
-    ]);
-    redis.disconnect();
+    await stack.listStock({ id: '7', symbol: 'browser', name: 'Browser Stock', price: 42 });
     // The owner's token, as a user pastes it into the explorer's headers editor.
     const headers = { Authorization: `Bearer ${await tokenFor(ownerId)}` };
     const { buyStock } = await api.expectData<{ buyStock: { order: { id: string } } }>(

@@ -7,7 +7,6 @@ import { eventually } from '../../test/support/price-series';
 import { testLogger, testRedisUrl } from '../../test/support/services';
 import { publishVerificationOutcome } from '../../test/support/verification';
 import { subscribe } from '../../test/support/subscriptions';
-import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
 import { gatewayConfigSchema } from '../src/config';
 import { start as startGateway, type RunningGateway } from '../src/server';
 
@@ -47,39 +46,16 @@ describe('orderStatus subscription through the gateway', () => {
       logger: createLogger({ service: 't', level: 'silent' }),
     });
     admin = await asAdmin();
-    await expectData(
-      url,
-      `mutation { createStock(input: { id: "${STOCK_ID}", symbol: "stock1", name: "Stock One" }) { id } }`,
-    );
-    const prices = createRedis({
-      url: testRedisUrl,
-      keyPrefix: stack.pricesKeyPrefix,
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    await new MinuteSeriesStore(prices).apply([
-      { stockId: STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 250 },
-    ]);
-    prices.disconnect();
+    await stack.listStock({ id: STOCK_ID, symbol: 'stock1', name: 'Stock One', price: 250 });
     // A second replica: any gateway can hold any client's socket.
     secondGateway = await startGateway(
-      loadConfig(gatewayConfigSchema, {
-        PORT: '0',
-        NODE_ENV: 'test',
-        SUBGRAPH_USERS_URL: stack.usersUrl,
-        SUBGRAPH_LISTINGS_URL: stack.listingsUrl,
-        SUBGRAPH_STOCKS_URL: stack.stocksUrl,
-        SUBGRAPH_ORDERS_URL: stack.ordersUrl,
-        REDIS_URL: testRedisUrl,
-        ORDER_STATUS_CHANNEL_PREFIX: stack.statusChannelPrefix,
-      }),
+      loadConfig(gatewayConfigSchema, stack.gatewayEnv),
       testLogger('gateway-2'),
     );
   });
 
   afterAll(async () => {
     await secondGateway.stop();
-    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
     await stack.stop();
   });

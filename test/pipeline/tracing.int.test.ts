@@ -1,12 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createRedis, startTracing, type Tracing } from '@brokerage/common';
+import { startTracing, type Tracing } from '@brokerage/common';
 import { asAdmin, asUser } from '../support/auth';
 import { expectData } from '../support/graphql';
 import { startPlatformStack, type PlatformStack } from '../support/platform-stack';
 import { eventually } from '../support/price-series';
-import { testRedisUrl } from '../support/services';
-import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
 
 interface ExportedSpan {
   scope: string;
@@ -78,22 +76,7 @@ describe('one trace from the buy request to the verifier and back', () => {
   it('joins the gateway, the subgraphs, Kafka and the verifier by trace context', async () => {
     const admin = await asAdmin();
     const stockId = '44891482026867833';
-    await expectData(
-      stack.gatewayUrl,
-      `mutation { createStock(input: { id: "${stockId}", symbol: "stock1", name: "Stock One" }) { id } }`,
-      {},
-      admin,
-    );
-    const redis = createRedis({
-      url: testRedisUrl,
-      keyPrefix: stack.pricesKeyPrefix,
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    await new MinuteSeriesStore(redis).apply([
-      { stockId, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 10 },
-    ]);
-    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
-    redis.disconnect();
+    await stack.listStock({ id: stockId, symbol: 'stock1', price: 10 });
     const { createUser } = await expectData<{ createUser: { id: string } }>(
       stack.gatewayUrl,
       `mutation { createUser(input: { name: "Traced", credit: 1000 }) { id } }`,
@@ -120,14 +103,6 @@ describe('one trace from the buy request to the verifier and back', () => {
       (status) => status === 'COMPLETED',
       20_000,
     );
-
-    const cleanup = createRedis({
-      url: testRedisUrl,
-      keyPrefix: '',
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    await cleanup.del(...keys);
-    cleanup.disconnect();
 
     // The credit is captured by the outbox after the outcome: wait until its span is exported.
     const trace = await eventually(

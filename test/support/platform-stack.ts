@@ -1,4 +1,4 @@
-import { createKafka, loadConfig } from '@brokerage/common';
+import { createKafka, createLogger, createRedis, loadConfig } from '@brokerage/common';
 import { gatewayConfigSchema } from '../../gateway/src/config';
 import { start as startGateway } from '../../gateway/src/server';
 import { listingsConfigSchema } from '../../subgraphs/listings/src/config';
@@ -12,6 +12,9 @@ import { start as startUsers } from '../../subgraphs/users/src/server';
 import { start as startVerificationApi, type Decide } from '../../workers/verification-api/src/server';
 import { createApp as createVerifier } from '../../workers/verifier/src/app';
 import { verifierConfigSchema } from '../../workers/verifier/src/config';
+import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
+import { asAdmin } from './auth';
+import { expectData } from './graphql';
 import {
   dropDatabases,
   kafkaBrokers,
@@ -36,6 +39,11 @@ export interface PlatformStack {
   topics: { verificationRequests: string; verificationOutcomes: string; statusChanges: string };
   /** The environment the stack's gateway was started with: start replicas from it. */
   gatewayEnv: Record<string, string>;
+  /**
+   * Lists a stock as the back office does (an admin, through the gateway) and, given a price,
+   * records one trade at it in the stack's price series, as the ingestor would.
+   */
+  listStock(stock: { id: string; symbol: string; name?: string; price?: number }): Promise<void>;
   /** `/metrics` of a service, from its GraphQL URL. */
   metricsUrl(graphqlUrl: string): string;
   stop(): Promise<void>;
@@ -154,6 +162,13 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     );
   }
 
+  // The stack's price series: written by listStock (and by tests that replay a day), deleted on stop.
+  const prices = createRedis({
+    url: testRedisUrl,
+    keyPrefix: pricesKeyPrefix,
+    logger: createLogger({ service: 'test', level: 'silent' }),
+  });
+
   return {
     gatewayUrl: gateway.url,
     usersUrl: users.url,
@@ -165,6 +180,19 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     statusChannelPrefix,
     topics,
     gatewayEnv,
+    async listStock({ id, symbol, name = symbol, price }) {
+      await expectData(
+        gateway.url,
+        `mutation ($input: CreateStockInput!) { createStock(input: $input) { id } }`,
+        { input: { id, symbol, name } },
+        await asAdmin(),
+      );
+      if (price !== undefined) {
+        await new MinuteSeriesStore(prices).apply([
+          { stockId: id, symbol: symbol.toLowerCase(), date: '20261121', time: '090000', seq: 1, price },
+        ]);
+      }
+    },
     metricsUrl: (graphqlUrl) => graphqlUrl.replace(/\/graphql$/, '/metrics'),
     stop: async () => {
       for (const stop of stops) await stop();
@@ -172,6 +200,10 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
       await Promise.all([listings.stop(), orders.stop()]);
       await Promise.all([users.stop(), stocks.stop()]);
       await dropDatabases(...Object.values(databaseUrls));
+      // ioredis prefixes commands, not the keys KEYS returns: strip it before deleting.
+      const keys = (await prices.keys(`${pricesKeyPrefix}*`)).map((key) => key.slice(pricesKeyPrefix.length));
+      if (keys.length > 0) await prices.del(...keys);
+      prices.disconnect();
       // The stack's topics go too, so that repeated runs do not pile them up in a long-lived broker.
       const admin = createKafka({
         clientId: 'test',

@@ -1,13 +1,10 @@
-import { createLogger, createRedis, type Redis } from '@brokerage/common';
 import { Client } from 'pg';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import * as api from '../../../test/support/graphql';
 import { graphql } from '../../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';
 import { eventually } from '../../../test/support/price-series';
-import { testRedisUrl } from '../../../test/support/services';
 import { publishVerificationOutcome } from '../../../test/support/verification';
-import { MinuteSeriesStore } from '../../../workers/price-ingestor/src/minute-series-store';
 
 const STOCK_ID = '44891482026867833';
 const UNPRICED_STOCK_ID = '35425587644337450';
@@ -41,7 +38,6 @@ const ORDER = `query ($id: ID!) { order(id: $id) { id status message side quanti
 describe('orders through the gateway, with the verifier and the verification API', () => {
   let stack: PlatformStack;
   let url: string;
-  let redis: Redis;
   // How the verification API stand-in answers each user; by default quickly and yes.
   const behaviour = new Map<string, { delayMs: number; verified: boolean }>();
   // Users trade for themselves below; everything else (opening accounts, listing stocks, reading
@@ -61,31 +57,12 @@ describe('orders through the gateway, with the verifier and the verification API
       },
     });
     url = stack.gatewayUrl;
-    redis = createRedis({
-      url: testRedisUrl,
-      keyPrefix: stack.pricesKeyPrefix,
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    await expectData(
-      url,
-      `mutation { createStock(input: { id: "${STOCK_ID}", symbol: "stock1", name: "Stock One" }) { id } }`,
-    );
-    await expectData(
-      url,
-      `mutation { createStock(input: { id: "${UNPRICED_STOCK_ID}", symbol: "stock2", name: "Stock Two" }) { id } }`,
-    );
     // One trade at PRICE: the price the orders are checked at.
-    await new MinuteSeriesStore(redis).apply([
-      { stockId: STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: PRICE },
-    ]);
+    await stack.listStock({ id: STOCK_ID, symbol: 'stock1', name: 'Stock One', price: PRICE });
+    await stack.listStock({ id: UNPRICED_STOCK_ID, symbol: 'stock2', name: 'Stock Two' });
   });
 
-  afterAll(async () => {
-    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(stack.pricesKeyPrefix.length)));
-    redis.disconnect();
-    await stack.stop();
-  });
+  afterAll(() => stack.stop());
 
   async function createUser(credit: number, name = 'Trader'): Promise<string> {
     const data = await expectData<{ createUser: { id: string } }>(
