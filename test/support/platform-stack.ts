@@ -16,6 +16,7 @@ import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-serie
 import { asAdmin } from './auth';
 import { expectData } from './graphql';
 import {
+  deletePrefixedKeys,
   dropDatabases,
   kafkaBrokers,
   testDatabaseUrl,
@@ -200,9 +201,7 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
       await Promise.all([listings.stop(), orders.stop()]);
       await Promise.all([users.stop(), stocks.stop()]);
       await dropDatabases(...Object.values(databaseUrls));
-      // ioredis prefixes commands, not the keys KEYS returns: strip it before deleting.
-      const keys = (await prices.keys(`${pricesKeyPrefix}*`)).map((key) => key.slice(pricesKeyPrefix.length));
-      if (keys.length > 0) await prices.del(...keys);
+      await deletePrefixedKeys(prices, pricesKeyPrefix);
       prices.disconnect();
       // The stack's topics go too, so that repeated runs do not pile them up in a long-lived broker.
       const admin = createKafka({

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, dropDatabase, type Logger } from '@brokerage/common';
+import { createLogger, dropDatabase, type Logger, type Redis } from '@brokerage/common';
 
 /** A short random suffix that keeps one suite's databases, topics and keys apart from any other's. */
 export function uniqueSuffix(): string {
@@ -22,6 +22,13 @@ export function testDatabaseUrl(owner: string): string {
 }
 
 /** Drops the databases a suite made; run in afterAll. */
+/** Deletes every key under a client's own key prefix (a test's Redis namespace). */
+export async function deletePrefixedKeys(redis: Redis, prefix: string): Promise<void> {
+  // KEYS answers full names, and DEL through a prefixed client would prefix them again.
+  const keys = (await redis.keys(`${prefix}*`)).map((key) => key.slice(prefix.length));
+  if (keys.length > 0) await redis.del(...keys);
+}
+
 export async function dropDatabases(...urls: string[]): Promise<void> {
   await Promise.all(urls.map((url) => dropDatabase(url)));
 }

@@ -36,8 +36,6 @@ describe('stocks through the gateway', () => {
   });
 
   afterAll(async () => {
-    const keys = await redis.keys(`${stack.pricesKeyPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(stack.pricesKeyPrefix.length)));
     redis.disconnect();
     await stack.stop();
   });

@@ -9,7 +9,7 @@ import {
 } from '@brokerage/common';
 import type { Kafka } from 'kafkajs';
 import { eventually, expectedSeriesFromCsv, quotesFromCsv } from '../../../test/support/price-series';
-import { kafkaBrokers, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
+import { deletePrefixedKeys, kafkaBrokers, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
 import { createApp, type PriceIngestorApp } from '../src/app';
 import { priceIngestorConfigSchema } from '../src/config';
 
@@ -60,9 +60,7 @@ describe('price ingestor', () => {
 
   afterAll(async () => {
     await app.stop();
-    const keys = await redis.keys(`${prefix}*`);
-    // KEYS returns full names; DEL through a prefixed client would prefix them again.
-    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
+    await deletePrefixedKeys(redis, prefix);
     redis.disconnect();
     const admin = kafka.admin();
     await admin.connect();
@@ -155,8 +153,7 @@ describe('price ingestor when Redis refuses a write', () => {
   });
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(prefix.length)));
+    await deletePrefixedKeys(redis, prefix);
     redis.disconnect();
     const admin = kafka.admin();
     await admin.connect();
