@@ -55,6 +55,14 @@ describe('client tokens', () => {
     });
   });
 
+  it('accepts a token again without verifying it anew, but never after it expires', async () => {
+    const token = await signUserToken(settings, '44', { expiresIn: Math.floor(Date.now() / 1000) + 1 });
+    expect(await verifier.callerFrom(`Bearer ${token}`)).toMatchObject({ userId: '44' });
+    expect(await verifier.callerFrom(`Bearer ${token}`)).toMatchObject({ userId: '44' });
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await expect(verifier.callerFrom(`Bearer ${token}`)).rejects.toBeInstanceOf(AuthenticationError);
+  });
+
   it('treats no authorization as anonymous', async () => {
     expect(await verifier.callerFrom(undefined)).toEqual({ kind: 'anonymous' });
   });

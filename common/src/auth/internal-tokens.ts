@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { ANONYMOUS, AuthenticationError, type Caller } from './caller';
+import { ExpiringCache } from './expiring-cache';
 
 /**
  * The header that carries a caller inside the platform: from the gateway to a subgraph, or from
@@ -11,16 +12,6 @@ export const CALLER_TOKEN_HEADER = 'x-caller-token';
 const ISSUER = 'brokerage-platform';
 const AUDIENCE = 'brokerage-services';
 const ALGORITHM = 'HS256';
-
-interface CachedToken {
-  value: string;
-  refreshAt: number;
-}
-
-interface CachedCaller {
-  caller: Caller;
-  expiresAt: number;
-}
 
 function subjectOf(caller: Caller): string {
   switch (caller.kind) {
@@ -52,8 +43,9 @@ function callerFrom(subject: unknown, admin: unknown): Caller | undefined {
  */
 export class InternalTokens {
   private readonly key: Uint8Array;
-  private readonly signed = new Map<string, CachedToken>();
-  private readonly verified = new Map<string, CachedCaller>();
+  /** Tokens signed per caller, reused until half their lifetime is over. */
+  private readonly signed: ExpiringCache<string>;
+  private readonly verified: ExpiringCache<Caller>;
 
   constructor(
     secret: string,
@@ -63,14 +55,16 @@ export class InternalTokens {
     private readonly maxCached = 10_000,
   ) {
     this.key = new TextEncoder().encode(secret);
+    this.signed = new ExpiringCache(maxCached);
+    this.verified = new ExpiringCache(maxCached);
   }
 
   async sign(caller: Caller): Promise<string> {
     const subject = subjectOf(caller);
     const cacheKey = `${subject}|${caller.kind === 'user' && caller.admin ? 'admin' : ''}`;
     const now = Date.now();
-    const cached = this.signed.get(cacheKey);
-    if (cached && cached.refreshAt > now) return cached.value;
+    const cached = this.signed.get(cacheKey, now);
+    if (cached) return cached;
     const value = await new SignJWT({
       admin: caller.kind === 'user' && caller.admin ? true : undefined,
       act: this.signer,
@@ -82,7 +76,7 @@ export class InternalTokens {
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.floor(now / 1000) + this.lifetimeSeconds)
       .sign(this.key);
-    this.remember(this.signed, cacheKey, { value, refreshAt: now + (this.lifetimeSeconds * 1000) / 2 });
+    this.signed.set(cacheKey, value, now + (this.lifetimeSeconds * 1000) / 2);
     return value;
   }
 
@@ -95,8 +89,8 @@ export class InternalTokens {
   async verify(token: string | undefined): Promise<Caller> {
     if (!token) throw new AuthenticationError('This service is reached through the gateway only');
     const now = Date.now();
-    const cached = this.verified.get(token);
-    if (cached && cached.expiresAt > now) return cached.caller;
+    const cached = this.verified.get(token, now);
+    if (cached) return cached;
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
@@ -106,7 +100,7 @@ export class InternalTokens {
       });
       const caller = callerFrom(payload.sub, payload.admin);
       if (!caller) throw new AuthenticationError('The caller token names no caller');
-      this.remember(this.verified, token, { caller, expiresAt: payload.exp! * 1000 });
+      this.verified.set(token, caller, payload.exp! * 1000);
       return caller;
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
@@ -115,11 +109,5 @@ export class InternalTokens {
       }
       throw error;
     }
-  }
-
-  private remember<V>(cache: Map<string, V>, key: string, value: V): void {
-    // Bounded: a flood of distinct tokens cannot grow memory; the oldest entry goes first.
-    if (cache.size >= this.maxCached) cache.delete(cache.keys().next().value!);
-    cache.set(key, value);
   }
 }
