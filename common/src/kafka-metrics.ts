@@ -1,4 +1,4 @@
-import type { Admin, Consumer } from 'kafkajs';
+import type { Admin, Consumer, ConsumerConfig, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ConsumerMetricsOptions {
@@ -8,6 +8,20 @@ export interface ConsumerMetricsOptions {
   groupId: string;
   topics: string[];
   registry: Registry;
+}
+
+/**
+ * A consumer of the platform: topics are never created by reading them, and its group's metrics
+ * (below) are registered from the same settings it runs with.
+ */
+export function createInstrumentedConsumer(
+  kafka: Kafka,
+  options: ConsumerConfig & Omit<ConsumerMetricsOptions, 'consumer' | 'groupId'>,
+): Consumer {
+  const { admin, topics, registry, ...config } = options;
+  const consumer = kafka.consumer({ allowAutoTopicCreation: false, ...config });
+  instrumentConsumer({ consumer, admin, groupId: config.groupId, topics, registry });
+  return consumer;
 }
 
 /**

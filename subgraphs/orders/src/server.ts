@@ -7,7 +7,7 @@ import {
   createMetrics,
   createRedis,
   ensureTopics,
-  instrumentConsumer,
+  createInstrumentedConsumer,
   InternalTokens,
   kafkaReadiness,
   openDatabase,
@@ -143,15 +143,10 @@ export async function start(
     });
     started.push(['http', () => server.stop()]);
 
-    const consumer = kafka.consumer({
+    const consumer = createInstrumentedConsumer(kafka, {
       groupId: config.CONSUMER_GROUP,
-      allowAutoTopicCreation: false,
       sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
-    });
-    instrumentConsumer({
-      consumer,
       admin,
-      groupId: config.CONSUMER_GROUP,
       topics: [config.VERIFICATION_OUTCOMES_TOPIC],
       registry: metrics.registry,
     });

@@ -4,7 +4,7 @@ import {
   createRedis,
   ensureTopics,
   inSpan,
-  instrumentConsumer,
+  createInstrumentedConsumer,
   linksFrom,
   OffsetTracker,
   redisReadiness,
@@ -59,17 +59,12 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
     registers: [metrics.registry],
   });
   const kafka = createKafka({ clientId: 'price-ingestor', brokers: config.KAFKA_BROKERS, logger });
-  const consumer = kafka.consumer({
+  const admin = kafka.admin();
+  const consumer = createInstrumentedConsumer(kafka, {
     groupId: config.CONSUMER_GROUP,
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
     heartbeatInterval: 3_000,
-    allowAutoTopicCreation: false,
-  });
-  const admin = kafka.admin();
-  instrumentConsumer({
-    consumer,
     admin,
-    groupId: config.CONSUMER_GROUP,
     topics: [config.PRICES_TOPIC],
     registry: metrics.registry,
   });

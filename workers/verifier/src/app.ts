@@ -6,7 +6,7 @@ import {
   ensureTopics,
   extractTraceContext,
   inSpan,
-  instrumentConsumer,
+  createInstrumentedConsumer,
   kafkaReadiness,
   OffsetTracker,
   SpanKind,
@@ -49,24 +49,19 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
     registers: [metrics.registry],
   });
   const kafka = createKafka({ clientId: 'verifier', brokers: config.KAFKA_BROKERS, logger });
-  const consumer = kafka.consumer({
+  const admin = kafka.admin();
+  const consumer = createInstrumentedConsumer(kafka, {
     groupId: config.CONSUMER_GROUP,
-    allowAutoTopicCreation: false,
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
+    admin,
+    topics: [config.VERIFICATION_REQUESTS_TOPIC],
+    registry: metrics.registry,
   });
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  const admin = kafka.admin();
-  instrumentConsumer({
-    consumer,
-    admin,
-    groupId: config.CONSUMER_GROUP,
-    topics: [config.VERIFICATION_REQUESTS_TOPIC],
-    registry: metrics.registry,
   });
   const abort = new AbortController();
   // Every call in flight listens for the shutdown: thousands of listeners on purpose, not a leak.
