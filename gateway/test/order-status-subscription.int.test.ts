@@ -100,6 +100,65 @@ describe('orderStatus subscription through the gateway', () => {
     await watch.dispose();
   });
 
+  it('shows credit already released when a selection reads it with a failed order', async () => {
+    const { order, owner } = await buy({ delayMs: 120_000, verified: false }, 5_000);
+    const watch = subscribe<{ orderStatus: { status: string; user: { credit: number } } }>(
+      url,
+      `subscription ($id: ID!) { orderStatus(orderId: $id) { status user { credit } } }`,
+      { id: order.id },
+      owner,
+    );
+    await watch.received(1);
+    expect(watch.results[0]!.data!.orderStatus).toEqual({ status: 'IN_PROGRESS', user: { credit: 4_000 } });
+    // The failure is announced the moment it commits, before the users service has released the
+    // reservation; a selection that reads credit must not be answered until it has.
+    await publishVerificationOutcome(stack.topics.verificationOutcomes, order.id, 'REJECTED');
+    await watch.completed;
+    expect(watch.results.map(({ data }) => data?.orderStatus)).toEqual([
+      { status: 'IN_PROGRESS', user: { credit: 4_000 } },
+      { status: 'FAILED', user: { credit: 5_000 } },
+    ]);
+    await watch.dispose();
+  });
+
+  it("answers a selection of the order's own fields from the status event, as a read would", async () => {
+    const { order, owner } = await buy({ delayMs: 120_000, verified: true });
+    const OWN_FIELDS = `subscription ($id: ID!, $withSide: Boolean!) {
+      watched: orderStatus(orderId: $id) {
+        __typename id status ...Amounts side @include(if: $withSide) placed: createdAt updatedAt message
+      }
+    }
+    fragment Amounts on Order { quantity price total }`;
+    const fromEvents = () =>
+      metricTotal(stack.metricsUrl(url), 'order_status_events_delivered_total', 'source="event"');
+    const before = await fromEvents();
+    const watch = subscribe<{ watched: Record<string, unknown> }>(
+      url,
+      OWN_FIELDS,
+      { id: order.id, withSide: true },
+      owner,
+    );
+    await watch.received(1);
+    await publishVerificationOutcome(stack.topics.verificationOutcomes, order.id, 'APPROVED');
+    await watch.completed;
+    expect(await fromEvents()).toBe(before + 1);
+    // The same selection as a query, through the subgraphs, gives the same answer.
+    const read = await api.expectData<{ watched: Record<string, unknown> }>(
+      url,
+      `query ($id: ID!, $withSide: Boolean!) {
+        watched: order(id: $id) {
+          __typename id status ...Amounts side @include(if: $withSide) placed: createdAt updatedAt message
+        }
+      }
+      fragment Amounts on Order { quantity price total }`,
+      { id: order.id, withSide: true },
+      owner,
+    );
+    expect(watch.results.at(-1)).toEqual({ data: read });
+    expect(read.watched).toMatchObject({ status: 'COMPLETED', side: 'BUY', total: 1_000 });
+    await watch.dispose();
+  });
+
   it('does not miss an outcome that arrived before the subscription', async () => {
     const { order, owner } = await buy({ delayMs: 10, verified: false });
     await eventually(

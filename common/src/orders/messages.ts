@@ -42,6 +42,23 @@ export const verificationOutcomeSchema = z.object({
 });
 export type VerificationOutcome = z.infer<typeof verificationOutcomeSchema>;
 
+/**
+ * An order's own fields exactly as the public API renders them (`Order` without the users and
+ * stocks it references): a listener can answer a selection of these without reading the order.
+ */
+export const orderViewSchema = z.object({
+  id: z.string(),
+  side: orderSideSchema,
+  quantity: z.number().int(),
+  price: z.number().int(),
+  total: z.number().int(),
+  status: orderStatusSchema,
+  message: z.string(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type OrderView = z.infer<typeof orderViewSchema>;
+
 /** Every status change of an order, for the live buy-result stream and any other listener. */
 export const orderStatusEventSchema = z.object({
   orderId: z.string(),
@@ -49,6 +66,15 @@ export const orderStatusEventSchema = z.object({
   status: orderStatusSchema,
   message: z.string(),
   at: z.iso.datetime(),
+  /** The order as of this change. Absent from events written before it existed. */
+  order: orderViewSchema.optional(),
+  /**
+   * Whether the users service has applied the change's effect on credit (reservation, capture,
+   * release, deposit), so that a read of the user's credit reflects it. A final status is
+   * announced twice: at once when it commits (`false`), and again after its credit has settled.
+   * Absent means settled.
+   */
+  settled: z.boolean().optional(),
 });
 export type OrderStatusEvent = z.infer<typeof orderStatusEventSchema>;
 

@@ -1,6 +1,17 @@
-import { createRedis, orderStatusChannel, type Logger, type Redis } from '@brokerage/common';
+import {
+  createRedis,
+  orderStatusChannel,
+  orderStatusEventSchema,
+  type Logger,
+  type OrderStatusEvent,
+  type Redis,
+} from '@brokerage/common';
 
-type Listener = () => void;
+/**
+ * Called on every change of a watched order, with the change's event; without one when changes
+ * may have been missed or the event could not be read: the listener has to look for itself.
+ */
+export type OrderStatusListener = (event: OrderStatusEvent | undefined) => void;
 
 /**
  * Order status changes from Redis pub/sub (the orders service publishes on one channel per
@@ -10,7 +21,7 @@ type Listener = () => void;
  */
 export class OrderStatusFeed {
   private readonly subscriber: Redis;
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly listeners = new Map<string, Set<OrderStatusListener>>();
   private readonly subscribing = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -18,24 +29,30 @@ export class OrderStatusFeed {
     private readonly channelPrefix: string,
     logger: Logger,
   ) {
-    this.subscriber = createRedis({
-      url: redisUrl,
-      keyPrefix: '',
-      logger: logger.child({ component: 'status-feed' }),
-    });
-    this.subscriber.on('message', (channel: string) => {
-      for (const listener of this.listeners.get(channel) ?? []) listener();
+    const feedLogger = logger.child({ component: 'status-feed' });
+    this.subscriber = createRedis({ url: redisUrl, keyPrefix: '', logger: feedLogger });
+    this.subscriber.on('message', (channel: string, message: string) => {
+      const listeners = this.listeners.get(channel);
+      if (!listeners) return;
+      let event: OrderStatusEvent | undefined;
+      try {
+        event = orderStatusEventSchema.parse(JSON.parse(message));
+      } catch (error) {
+        feedLogger.warn({ err: error, channel }, 'unreadable order status event; subscribers look again');
+      }
+      for (const listener of listeners) listener(event);
     });
     // Changes published while the connection was down were missed: everyone looks again.
     let connectedBefore = false;
     this.subscriber.on('ready', () => {
-      if (connectedBefore) for (const set of this.listeners.values()) for (const listener of set) listener();
+      if (connectedBefore)
+        for (const set of this.listeners.values()) for (const listener of set) listener(undefined);
       connectedBefore = true;
     });
   }
 
   /** Calls `listener` on every change of the order; resolves once Redis confirmed the subscription. */
-  async watch(orderId: string, listener: Listener): Promise<() => void> {
+  async watch(orderId: string, listener: OrderStatusListener): Promise<() => void> {
     const channel = orderStatusChannel(this.channelPrefix, orderId);
     let set = this.listeners.get(channel);
     if (!set) {

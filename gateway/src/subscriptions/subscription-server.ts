@@ -8,6 +8,8 @@ import {
   type Caller,
   type Logger,
   type OrderStatus,
+  type OrderStatusEvent,
+  type OrderView,
 } from '@brokerage/common';
 import {
   specifiedRules,
@@ -24,6 +26,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../security/authentication';
 import type { GatewayContext } from '../server';
 import type { OrderStatusFeed } from './order-status-feed';
+import { answerFromEvent, carriesAll, ownFieldsSelected } from './order-state-from-event';
 import { STATUS_PROBE, toOrderStatusQuery } from './order-status-query';
 
 export interface SubscriptionServerOptions {
@@ -54,10 +57,12 @@ function headersFrom(params: Readonly<Record<string, unknown>> | undefined): Rec
 
 /**
  * GraphQL over WebSocket (graphql-ws) on the gateway's own port and path. @apollo/gateway does
- * not execute subscriptions, so `orderStatus` is served here: each status change published by the
- * orders service triggers the client's selection as a query through the gateway, so fields of
- * every subgraph resolve by ordinary federation. Queries and mutations sent over the socket run
- * through the gateway too.
+ * not execute subscriptions, so `orderStatus` is served here. The first state is the client's
+ * selection run as a query through the gateway (which also checks that the caller may see the
+ * order). Each status change published by the orders service then produces the next state: from
+ * the event itself when the selection needs only the order's own fields, which the event carries;
+ * otherwise by running the query again, so that fields of every subgraph resolve by ordinary
+ * federation. Queries and mutations sent over the socket run through the gateway too.
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   const { feed, logger } = options;
@@ -72,7 +77,8 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   });
   const delivered = new Counter({
     name: 'order_status_events_delivered_total',
-    help: 'orderStatus results sent to subscribers',
+    help: 'orderStatus results sent to subscribers, by source: the status event itself or a read',
+    labelNames: ['source'],
     registers: [options.registry],
   });
 
@@ -98,22 +104,35 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       return { errors: [error as never] };
     }
     const { document, orderId, responseKey } = query;
+    // Decided once: can this selection be answered from an event, or does it need a read?
+    const ownFields = ownFieldsSelected(options.schema(), document);
+    const answerable = (order: OrderView | undefined): order is OrderView =>
+      order !== undefined && ownFields !== undefined && carriesAll(order, ownFields);
     let done = false;
     let finishing = false;
-    let changed = false;
+    // What the next state comes from: the order carried by the latest answerable event, or a read
+    // (which wins: it is never older than any event).
+    let next: OrderView | 'read' | undefined;
     let wake: (() => void) | undefined;
     let unwatch: (() => void) | undefined;
     let lastSent: string | undefined;
+    const onChange = (event: OrderStatusEvent | undefined) => {
+      if (event && answerable(event.order)) {
+        if (next !== 'read') next = event.order;
+      } else if (event?.settled === false) {
+        // Announced at commit, before its credit settled: a read now could show the user's credit
+        // as it was. The announcement that follows settlement triggers the read.
+        return;
+      } else {
+        next = 'read';
+      }
+      wake?.();
+    };
     // Watch before the first read, so that a change between the two is not missed.
-    const watching = feed
-      .watch(orderId, () => {
-        changed = true;
-        wake?.();
-      })
-      .then((stop) => {
-        if (done) stop();
-        else unwatch = stop;
-      });
+    const watching = feed.watch(orderId, onChange).then((stop) => {
+      if (done) stop();
+      else unwatch = stop;
+    });
     open += 1;
     const finish = (): IteratorResult<Result> => {
       if (!done) {
@@ -130,16 +149,17 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       async next(): Promise<IteratorResult<Result>> {
         if (done || finishing) return finish();
         await watching;
-        let first = lastSent === undefined;
+        if (lastSent === undefined) next = 'read';
         for (;;) {
-          if (!first) {
-            while (!changed && !done) await new Promise<void>((resolve) => (wake = resolve));
-            wake = undefined;
-          }
-          first = false;
+          while (next === undefined && !done) await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
           if (done) return finish();
-          changed = false;
-          const result = await run(document, args);
+          const source = next!;
+          next = undefined;
+          const result =
+            source === 'read'
+              ? await run(document, args)
+              : answerFromEvent(options.schema(), document, args.variableValues, source);
           if (done) return finish();
           const order = result.data?.[responseKey] as Record<string, unknown> | null | undefined;
           if (!order) {
@@ -152,13 +172,15 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           const { [STATUS_PROBE]: status, ...selected } = order;
           const value: Result = { ...result, data: { ...result.data, [responseKey]: selected } };
           const serialized = `${String(status)} ${JSON.stringify(value)}`;
-          // A repeated event (the outbox delivers at least once) is not a change: nothing to send.
-          // A new status is, even when the client's selection looks the same.
+          // A repeated event (a final status is announced twice, and the outbox delivers at least
+          // once) is not a change: nothing to send. A new status is, even when the client's
+          // selection looks the same. No event is older than what was sent: an order has one
+          // status before its final one, and the final one ends the stream.
           if (serialized === lastSent) continue;
           lastSent = serialized;
           // After a final status the stream completes.
           if (FINAL_STATUSES.has(status as OrderStatus)) finishing = true;
-          delivered.inc();
+          delivered.inc({ source: source === 'read' ? 'read' : 'event' });
           return { done: false, value };
         }
       },

@@ -3,6 +3,7 @@ import type { StockPrices } from './clients/stock-prices';
 import type { UsersCredit } from './clients/users-credit';
 import type { OrderRecord } from './db/order-record';
 import type { OrdersRepository } from './db/orders-repository';
+import type { OrderStatusPublisher } from './status/order-status-publisher';
 
 export interface OrderInput {
   userId: string;
@@ -24,6 +25,7 @@ export class OrderService {
     private readonly credit: UsersCredit,
     private readonly prices: StockPrices,
     private readonly maxQuantity: number,
+    private readonly statusPublisher: OrderStatusPublisher,
     private readonly onOutboxWrite: () => void,
     private readonly logger: Logger,
   ) {}
@@ -41,6 +43,7 @@ export class OrderService {
 
   async cancel(orderId: string): Promise<OrderRecord> {
     const order = await this.orders.cancel(parseRowId(orderId, 'id'));
+    this.statusPublisher.announceCommitted(order);
     this.onOutboxWrite();
     return order;
   }

@@ -29,6 +29,7 @@ import { OrdersRepository } from './db/orders-repository';
 import { OrderService } from './order-service';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { resolvers } from './resolvers';
+import { OrderStatusPublisher } from './status/order-status-publisher';
 import { runOutcomeConsumer } from './verification/outcome-consumer';
 
 export const typeDefs = readFileSync(path.join(__dirname, '../schema.graphql'), 'utf8');
@@ -87,16 +88,21 @@ export async function start(
     const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, 'orders');
     const credit = new UsersCredit(config.USERS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens);
     const orders = new OrdersRepository(dataSource, config.BUSINESS_TIME_ZONE);
+    const statusPublisher = new OrderStatusPublisher(
+      redis,
+      config.STATUS_CHANNEL_PREFIX,
+      logger.child({ component: 'status' }),
+      metrics.registry,
+    );
     const relay = new OutboxRelay({
       dataSource,
       producer,
-      redis,
+      statusPublisher,
       credit,
       topics: {
         verificationRequests: config.VERIFICATION_REQUESTS_TOPIC,
         statusChanges: config.STATUS_CHANGES_TOPIC,
       },
-      statusChannelPrefix: config.STATUS_CHANNEL_PREFIX,
       pollMs: config.OUTBOX_POLL_MS,
       logger: logger.child({ component: 'outbox' }),
       registry: metrics.registry,
@@ -109,6 +115,7 @@ export async function start(
       credit,
       new StockPrices(config.STOCKS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens),
       config.MAX_ORDER_QUANTITY,
+      statusPublisher,
       () => relay.notify(),
       logger,
     );
@@ -156,6 +163,7 @@ export async function start(
       consumer,
       topic: config.VERIFICATION_OUTCOMES_TOPIC,
       orders,
+      statusPublisher,
       onOutboxWrite: () => relay.notify(),
       logger: logger.child({ component: 'outcomes' }),
       registry: metrics.registry,

@@ -1,9 +1,11 @@
+import { createRedis, orderStatusEventSchema, type OrderStatusEvent } from '@brokerage/common';
 import { Client } from 'pg';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import * as api from '../../../test/support/graphql';
 import { graphql } from '../../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';
 import { eventually } from '../../../test/support/price-series';
+import { testLogger, testRedisUrl } from '../../../test/support/services';
 import { publishVerificationOutcome } from '../../../test/support/verification';
 
 const STOCK_ID = '44891482026867833';
@@ -168,6 +170,46 @@ describe('orders through the gateway, with the verifier and the verification API
     // The release reaches the users service through the outbox, right behind the status.
     expect(await settledCredit(userId, 1_000)).toBe(1_000);
     expect(await holdings(userId)).toEqual([]);
+  });
+
+  it('announces a final status the moment it commits, then again once its credit has settled', async () => {
+    const userId = await createUser(1_000);
+    behaviour.set(userId, { delayMs: 60_000, verified: true });
+    const result = await buy(userId, 5);
+    const listener = createRedis({ url: testRedisUrl, keyPrefix: '', logger: testLogger('listener') });
+    try {
+      const events: OrderStatusEvent[] = [];
+      const creditWhenHeard: number[] = [];
+      listener.on('message', (_channel: string, message: string) => {
+        const event = orderStatusEventSchema.parse(JSON.parse(message));
+        events.push(event);
+        // What a client that heard this event would read as its credit.
+        void credit(userId).then((value) => (creditWhenHeard[events.indexOf(event)] = value));
+      });
+      await listener.subscribe(`${stack.statusChannelPrefix}${result.order.id}`);
+      await publishVerificationOutcome(stack.topics.verificationOutcomes, result.order.id, 'REJECTED');
+      await eventually(
+        async () => creditWhenHeard.filter((value) => value !== undefined).length,
+        (heard) => heard === 2,
+        10_000,
+      );
+      expect(events.map(({ status, settled }) => ({ status, settled }))).toEqual([
+        { status: 'FAILED', settled: false },
+        { status: 'FAILED', settled: true },
+      ]);
+      // Only the second promises settled credit: the release was applied before it was published.
+      expect(creditWhenHeard[1]).toBe(1_000);
+      // Both carry the order exactly as the API renders it.
+      const { order } = await expectData<{ order: Record<string, unknown> }>(
+        url,
+        `query ($id: ID!) { order(id: $id) { id side quantity price total status message createdAt updatedAt } }`,
+        { id: result.order.id },
+      );
+      expect(events[0]!.order).toEqual(order);
+      expect(events[1]!.order).toEqual(order);
+    } finally {
+      await listener.quit();
+    }
   });
 
   it('fails a buy whose verification stalls past the limit, and returns the credit', async () => {

@@ -16,12 +16,19 @@ import {
   type OrderRecord,
   type OrderRow,
 } from './order-record';
+import { orderStatusEvent } from '../status/order-status-event';
 
 /** What the outbox relay delivers, in insertion order (see outbox/outbox-relay.ts). */
 export type OutboxMessage =
   | { kind: 'kafka'; payload: { topic: 'verification-requests'; key: string; value: VerificationRequest } }
   | { kind: 'credit'; payload: CreditCommand }
   | { kind: 'status'; payload: OrderStatusEvent };
+
+/** One SQL statement and its parameters ($1, $2, ...). */
+interface Statement {
+  sql: string;
+  parameters: unknown[];
+}
 
 export type CreditCommand =
   | { action: 'capture'; orderId: string }
@@ -131,17 +138,15 @@ export class OrdersRepository {
    * outcome, or a cancelled order) is left alone and undefined is returned.
    */
   applyOutcome(orderId: string, outcome: VerificationOutcome['outcome']): Promise<OrderRecord | undefined> {
-    return this.dataSource.transaction(async (manager) => {
-      const order = await this.lockInProgress(manager, orderId);
-      if (!order) return undefined;
-      return this.finish(manager, order, outcome === 'APPROVED' ? 'COMPLETED' : 'FAILED');
-    });
+    return this.dataSource.transaction((manager) =>
+      this.finish(manager, orderId, outcome === 'APPROVED' ? 'COMPLETED' : 'FAILED'),
+    );
   }
 
   cancel(orderId: string): Promise<OrderRecord> {
     return this.dataSource.transaction(async (manager) => {
-      const order = await this.lockInProgress(manager, orderId);
-      if (!order) {
+      const cancelled = await this.finish(manager, orderId, 'CANCELLED');
+      if (!cancelled) {
         const existing = await this.findVisible(manager, orderId);
         if (!existing) throw codedError('ORDER_NOT_FOUND', `No order with id ${orderId}`);
         throw codedError(
@@ -149,7 +154,7 @@ export class OrdersRepository {
           `Order ${orderId} is ${existing.status}; only an IN_PROGRESS order can be cancelled`,
         );
       }
-      return this.finish(manager, order, 'CANCELLED');
+      return cancelled;
     });
   }
 
@@ -219,14 +224,6 @@ export class OrdersRepository {
     return byUser;
   }
 
-  private async lockInProgress(manager: EntityManager, orderId: string): Promise<OrderRecord | undefined> {
-    const rows = await manager.query<OrderRow[]>(
-      "SELECT * FROM orders WHERE id = $1 AND status = 'IN_PROGRESS' FOR UPDATE",
-      [orderId],
-    );
-    return rows[0] ? orderFromRow(rows[0]) : undefined;
-  }
-
   private async findVisible(manager: EntityManager, orderId: string): Promise<OrderRecord | undefined> {
     const rows = await manager.query<OrderRow[]>("SELECT * FROM orders WHERE id = $1 AND status <> 'NEW'", [
       orderId,
@@ -234,45 +231,57 @@ export class OrdersRepository {
     return rows[0] ? orderFromRow(rows[0]) : undefined;
   }
 
-  /** Moves a locked IN_PROGRESS order to a final status with its effects on holdings and credit. */
+  /**
+   * Moves an IN_PROGRESS order to a final status, with its effects on holdings and credit; undefined
+   * when the order is not IN_PROGRESS. This sits on the path of every buy result, so it takes two
+   * statements: the conditional update locks the row and checks its status at once (a concurrent
+   * change commits first and leaves it matching nothing), and one statement writes the holdings
+   * change together with the outbox messages.
+   */
   private async finish(
     manager: EntityManager,
-    order: OrderRecord,
+    orderId: string,
     status: 'COMPLETED' | 'FAILED' | 'CANCELLED',
-  ): Promise<OrderRecord> {
+  ): Promise<OrderRecord | undefined> {
+    const [rows] = await manager.query<[OrderRow[], number]>(
+      `UPDATE orders SET status = $2, message = CASE side WHEN 'BUY' THEN $3 ELSE $4 END, updated_at = now()
+        WHERE id = $1 AND status = 'IN_PROGRESS' RETURNING *`,
+      [orderId, status, OrderMessages.BUY[status], OrderMessages.SELL[status]],
+    );
+    if (!rows[0]) return undefined;
+    const order = orderFromRow(rows[0]);
+    const completed = status === 'COMPLETED';
     const credit: CreditCommand[] = [];
+    let holdings: Statement | undefined;
     if (order.side === 'BUY') {
-      if (status === 'COMPLETED') {
-        await manager.query(
-          `INSERT INTO holdings (user_id, stock_id, quantity) VALUES ($1, $2, $3)
-           ON CONFLICT (user_id, stock_id) DO UPDATE SET quantity = holdings.quantity + $3, updated_at = now()`,
-          [order.userId, order.stockId, order.quantity],
-        );
-        credit.push({ action: 'capture', orderId: order.id });
-      } else {
-        credit.push({ action: 'release', orderId: order.id });
-      }
+      credit.push({ action: completed ? 'capture' : 'release', orderId: order.id });
+      holdings = completed
+        ? {
+            sql: `INSERT INTO holdings (user_id, stock_id, quantity) VALUES ($1, $2, $3)
+                  ON CONFLICT (user_id, stock_id) DO UPDATE SET quantity = holdings.quantity + $3, updated_at = now()`,
+            parameters: [order.userId, order.stockId, order.quantity],
+          }
+        : undefined;
     } else {
-      await manager.query(
-        `UPDATE holdings SET reserved = reserved - $3, quantity = quantity - $4, updated_at = now()
-          WHERE user_id = $1 AND stock_id = $2`,
-        [order.userId, order.stockId, order.quantity, status === 'COMPLETED' ? order.quantity : 0],
-      );
-      if (status === 'COMPLETED') {
+      if (completed) {
         credit.push({ action: 'deposit', orderId: order.id, userId: order.userId, amount: order.total });
       }
+      holdings = {
+        sql: `UPDATE holdings SET reserved = reserved - $3, quantity = quantity - $4, updated_at = now()
+               WHERE user_id = $1 AND stock_id = $2`,
+        parameters: [order.userId, order.stockId, order.quantity, completed ? order.quantity : 0],
+      };
     }
-    const [row] = await manager.query<[OrderRow[], number]>(
-      'UPDATE orders SET status = $2, message = $3, updated_at = now() WHERE id = $1 RETURNING *',
-      [order.id, status, OrderMessages[order.side][status]],
+    // Credit first: whoever sees this status event and reads the user's credit sees it settled.
+    await this.enqueue(
+      manager,
+      [
+        ...credit.map((payload): OutboxMessage => ({ kind: 'credit', payload })),
+        { kind: 'status', payload: orderStatusEvent(order, true) },
+      ],
+      holdings,
     );
-    const finished = orderFromRow(row[0]!);
-    // Credit first: whoever sees the status event and reads the user's credit sees it settled.
-    await this.enqueue(manager, [
-      ...credit.map((payload): OutboxMessage => ({ kind: 'credit', payload })),
-      { kind: 'status', payload: statusEvent(finished) },
-    ]);
-    return finished;
+    return order;
   }
 
   /** The outbox messages of an answered order: the verification request (if it goes on) and its status. */
@@ -293,31 +302,34 @@ export class OrdersRepository {
         },
       });
     }
-    messages.push({ kind: 'status', payload: statusEvent(order) });
+    // The credit check was answered (or shares reserved) before this: nothing left to settle.
+    messages.push({ kind: 'status', payload: orderStatusEvent(order, true) });
     return this.enqueue(manager, messages);
   }
 
-  private async enqueue(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
+  /**
+   * Writes messages to the outbox; `alongside`, a change that belongs with them, runs in the same
+   * statement (one round trip fewer).
+   */
+  private async enqueue(
+    manager: EntityManager,
+    messages: OutboxMessage[],
+    alongside?: Statement,
+  ): Promise<void> {
     // The trace this change belongs to (if any) travels with its messages.
     const trace = traceHeaders();
+    const first = (alongside?.parameters.length ?? 0) + 1;
+    const [kinds, payloads, traceContext] = [`$${first}`, `$${first + 1}`, `$${first + 2}`];
     await manager.query(
-      `INSERT INTO outbox (kind, payload, trace_context)
-        SELECT kind, payload, $3::jsonb FROM unnest($1::text[], $2::jsonb[]) AS message(kind, payload)`,
+      `${alongside ? `WITH alongside AS (${alongside.sql}) ` : ''}INSERT INTO outbox (kind, payload, trace_context)
+        SELECT kind, payload, ${traceContext}::jsonb
+          FROM unnest(${kinds}::text[], ${payloads}::jsonb[]) AS message(kind, payload)`,
       [
+        ...(alongside?.parameters ?? []),
         messages.map(({ kind }) => kind),
         messages.map(({ payload }) => JSON.stringify(payload)),
         Object.keys(trace).length > 0 ? JSON.stringify(trace) : null,
       ],
     );
   }
-}
-
-function statusEvent(order: OrderRecord): OrderStatusEvent {
-  return {
-    orderId: order.id,
-    userId: order.userId,
-    status: order.status,
-    message: order.message,
-    at: order.updatedAt.toISOString(),
-  };
 }

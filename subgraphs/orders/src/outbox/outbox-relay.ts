@@ -2,17 +2,16 @@ import {
   encodeJson,
   extractTraceContext,
   inSpan,
-  orderStatusChannel,
   SpanKind,
   startProducerSpan,
   type Logger,
-  type Redis,
 } from '@brokerage/common';
 import type { Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { CreditCommand, OutboxMessage } from '../db/orders-repository';
 import type { UsersCredit } from '../clients/users-credit';
+import type { OrderStatusPublisher } from '../status/order-status-publisher';
 
 /** Every outbox message belongs to one order. */
 function orderIdOf(row: OutboxRow): string {
@@ -31,10 +30,9 @@ interface OutboxRow {
 export interface OutboxRelayOptions {
   dataSource: DataSource;
   producer: Producer;
-  redis: Redis;
+  statusPublisher: OrderStatusPublisher;
   credit: UsersCredit;
   topics: { verificationRequests: string; statusChanges: string };
-  statusChannelPrefix: string;
   pollMs: number;
   logger: Logger;
   registry: Registry;
@@ -203,7 +201,7 @@ export class OutboxRelay {
   }
 
   private async deliverToKafkaAndRedis(rows: OutboxRow[]): Promise<void> {
-    const { producer, redis, topics, statusChannelPrefix } = this.options;
+    const { producer, statusPublisher, topics } = this.options;
     const spans = rows.map((row) => {
       const topic = row.kind === 'kafka' ? topics.verificationRequests : topics.statusChanges;
       return startProducerSpan(
@@ -230,20 +228,14 @@ export class OutboxRelay {
     // Live subscribers listen on Redis; the Kafka topic is the durable record for everyone else.
     // Both go out at once (subscribers need not wait for Kafka's acknowledgement), and both must
     // succeed for the rows to count as delivered; a repeat after a failure is harmless to either.
-    const statusEvents = rows.filter((row) => row.kind === 'status');
-    const toRedis = async () => {
-      if (statusEvents.length === 0) return;
-      const pipeline = redis.pipeline();
-      for (const row of statusEvents) {
-        const event = row.payload as Extract<OutboxMessage, { kind: 'status' }>['payload'];
-        pipeline.publish(orderStatusChannel(statusChannelPrefix, event.orderId), JSON.stringify(event));
-      }
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed?.[0]) throw failed[0];
-    };
+    const statusEvents = rows
+      .filter((row) => row.kind === 'status')
+      .map((row) => row.payload as Extract<OutboxMessage, { kind: 'status' }>['payload']);
     try {
-      await Promise.all([producer.sendBatch({ acks: -1, topicMessages: kafkaMessages }), toRedis()]);
+      await Promise.all([
+        producer.sendBatch({ acks: -1, topicMessages: kafkaMessages }),
+        statusPublisher.publish(statusEvents),
+      ]);
       for (const span of spans) span.end();
     } catch (error) {
       for (const span of spans) span.end(error);

@@ -9,6 +9,7 @@ import {
 import type { Consumer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { OrdersRepository } from '../db/orders-repository';
+import type { OrderStatusPublisher } from '../status/order-status-publisher';
 
 /** Outcomes applied at once per partition: database transactions in flight, bounded by the pool. */
 const CONCURRENCY = 8;
@@ -22,11 +23,12 @@ export async function runOutcomeConsumer(options: {
   consumer: Consumer;
   topic: string;
   orders: OrdersRepository;
+  statusPublisher: OrderStatusPublisher;
   onOutboxWrite: () => void;
   logger: Logger;
   registry: Registry;
 }): Promise<void> {
-  const { consumer, topic, orders, onOutboxWrite, logger } = options;
+  const { consumer, topic, orders, statusPublisher, onOutboxWrite, logger } = options;
   const applied = new Counter({
     name: 'verification_outcomes_total',
     help: 'Verification outcomes consumed, by effect',
@@ -46,6 +48,8 @@ export async function runOutcomeConsumer(options: {
     const order = await orders.applyOutcome(outcome.orderId, outcome.outcome);
     applied.inc({ effect: order ? order.status.toLowerCase() : 'ignored' });
     if (order) {
+      // Whoever waits for this order hears now; the outbox announces it again once credit settled.
+      statusPublisher.announceCommitted(order);
       onOutboxWrite();
       logger.debug({ orderId: order.id, status: order.status, outcome: outcome.outcome }, 'order finished');
     }
