@@ -29,6 +29,7 @@ export function bootstrap<S extends z.ZodType<BaseConfig>>(
     start: async () => {
       const running = await start(config, logger);
       return {
+        failed: running.failed,
         async stop() {
           await running.stop();
           // Last, so that the spans of the shutdown itself are sent too.

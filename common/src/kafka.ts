@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ITopicConfig, type LogEntry, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from './logger';
 
 export interface KafkaOptions {
@@ -84,4 +84,17 @@ export function kafkaReadiness(admin: Admin) {
   return async () => {
     await admin.describeCluster();
   };
+}
+
+/**
+ * Resolves with the error when kafkajs gives up on a consumer: after a crash it does not restart
+ * from (a non-retriable error), the consumer reads nothing more while the process lives on. Pass it
+ * as the service's `failed` (see `Stoppable`) so that the process exits and is started afresh.
+ */
+export function consumerGaveUp(consumer: Consumer): Promise<Error> {
+  return new Promise((resolve) => {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) resolve(payload.error);
+    });
+  });
 }

@@ -2,6 +2,12 @@ import type { Logger } from './logger';
 
 export interface Stoppable {
   stop(): Promise<void>;
+  /**
+   * Settles when the service can no longer do its work and will not recover by itself (e.g. its
+   * Kafka consumer gave up); the process then stops gracefully and exits 1, so that its supervisor
+   * starts a fresh one.
+   */
+  failed?: Promise<Error>;
 }
 
 export interface RunOptions {
@@ -15,7 +21,7 @@ export interface RunOptions {
 /**
  * The process concerns every entry point shares: start, then on SIGTERM/SIGINT stop gracefully
  * within a bounded time; exit 0 after a clean stop, 1 after a failed start, a failed or slow stop,
- * or an error nothing handled.
+ * a service that reported it failed, or an error nothing handled.
  */
 export function runService({ logger, start, shutdownTimeoutMs }: RunOptions): void {
   let service: Stoppable | undefined;
@@ -27,7 +33,7 @@ export function runService({ logger, start, shutdownTimeoutMs }: RunOptions): vo
     setImmediate(() => process.exit(code));
   };
 
-  const shutdown = async (reason: string) => {
+  const shutdown = async (reason: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'shutting down');
@@ -40,7 +46,7 @@ export function runService({ logger, start, shutdownTimeoutMs }: RunOptions): vo
       await service?.stop();
       clearTimeout(timer);
       logger.info('stopped');
-      exit(0);
+      exit(exitCode);
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
       exit(1);
@@ -61,6 +67,10 @@ export function runService({ logger, start, shutdownTimeoutMs }: RunOptions): vo
   start().then(
     (started) => {
       service = started;
+      void started.failed?.then((error) => {
+        logger.fatal({ err: error }, 'the service failed and cannot recover; stopping');
+        void shutdown('service failed', 1);
+      });
       // A signal that arrived during start is honoured once there is something to stop.
       if (stopping) {
         stopping = false;

@@ -15,7 +15,7 @@ import type { OpsRoutesOptions, ReadinessCheck } from './health';
 import type { Logger } from './logger';
 import { createMetrics, type ServiceMetrics } from './metrics';
 import { createDataSource, openDatabase, postgresReadiness } from './postgres';
-import { stopInOrder } from './process';
+import { stopInOrder, type Stoppable } from './process';
 import {
   formatErrorFor,
   observabilityPlugin,
@@ -106,9 +106,8 @@ export interface DatabaseSubgraphOptions<C extends RequestContext> {
   dependencies?: Array<{ name: string; ready: ReadinessCheck; close: () => Promise<unknown> }>;
 }
 
-export interface RunningSubgraph {
+export interface RunningSubgraph extends Stoppable {
   url: string;
-  stop(): Promise<void>;
 }
 
 /**

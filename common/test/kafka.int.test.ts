@@ -1,4 +1,4 @@
-import { createKafka, ensureTopics } from '@brokerage/common';
+import { consumerGaveUp, createKafka, ensureTopics } from '@brokerage/common';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { kafkaBrokers, testLogger, uniqueSuffix } from '../../test/support/services';
 
@@ -91,5 +91,28 @@ describe('Kafka round trip through the real broker', () => {
 
     // A new consumer in the same group starts from the committed offset: only m3 comes again.
     await expect(consume(1, 1)).resolves.toEqual(['m3']);
+  });
+
+  it('tells when kafkajs gives up on a consumer, which otherwise idles in a live process', async () => {
+    const consumer = kafka.consumer({
+      groupId: `gave-up-${uniqueSuffix()}`,
+      // This consumer gives up at its first failure; production ones do so on non-retriable errors.
+      retry: { retries: 0, restartOnFailure: async () => false },
+    });
+    consumers.push(consumer);
+    const gaveUp = consumerGaveUp(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async () => {
+        throw new Error('cannot handle this message');
+      },
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'poison' }] });
+    await producer.disconnect();
+    const error = await gaveUp;
+    expect(error.message).toContain('cannot handle');
   });
 });

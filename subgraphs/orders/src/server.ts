@@ -7,6 +7,7 @@ import {
   createMetrics,
   createRedis,
   ensureTopics,
+  consumerGaveUp,
   createInstrumentedConsumer,
   InternalTokens,
   kafkaReadiness,
@@ -157,6 +158,7 @@ export async function start(
       topics: [config.VERIFICATION_OUTCOMES_TOPIC],
       registry: metrics.registry,
     });
+    const consumerFailed = consumerGaveUp(consumer);
     await consumer.connect();
     started.push(['outcome consumer', () => consumer.disconnect()]);
     await runOutcomeConsumer({
@@ -169,7 +171,7 @@ export async function start(
       registry: metrics.registry,
     });
 
-    return { url: server.url, stop: cleanUp };
+    return { url: server.url, stop: cleanUp, failed: consumerFailed };
   } catch (error) {
     await cleanUp().catch(() => undefined);
     throw error;

@@ -6,6 +6,7 @@ import {
   ensureTopics,
   extractTraceContext,
   inSpan,
+  consumerGaveUp,
   createInstrumentedConsumer,
   kafkaReadiness,
   OffsetTracker,
@@ -26,6 +27,8 @@ import { VerificationClient } from './verification-client';
 export interface VerifierApp {
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
+  /** Settles if the Kafka consumer gives up for good: the process should then exit. */
+  failed: Promise<Error>;
 }
 
 /**
@@ -154,6 +157,7 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
   }
 
   return {
+    failed: consumerGaveUp(consumer),
     async start() {
       await ensureTopics(kafka, [
         topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR),
