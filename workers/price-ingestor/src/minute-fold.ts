@@ -31,6 +31,11 @@ export class MinuteFold {
 
   /** A valid trade; `time` is its `hhmmss` as a number. */
   put(symbol: string, date: string, time: number, seq: number, price: number): void {
+    this.putIn(this.stockDay(symbol, date), time, seq, price);
+  }
+
+  /** The fold's entry for a stock-day, created empty if it has none. */
+  stockDay(symbol: string, date: string): StockDayMinutes {
     let byDate = this.bySymbol.get(symbol);
     if (!byDate) {
       byDate = new Map();
@@ -42,6 +47,14 @@ export class MinuteFold {
       byDate.set(date, day);
       this.stockDays.push(day);
     }
+    return day;
+  }
+
+  /**
+   * A valid trade of the stock-day `day`, which `stockDay()` of this fold returned: a caller that
+   * keeps it (QuoteReader, per stock-day prefix) saves two map lookups per quote.
+   */
+  putIn(day: StockDayMinutes, time: number, seq: number, price: number): void {
     const minute = Math.floor(time / 100);
     const current = day.minutes.get(minute);
     if (!current) {

@@ -1,5 +1,5 @@
 import { decodePriceQuote } from '@brokerage/common';
-import type { MinuteFold } from './minute-fold';
+import type { MinuteFold, StockDayMinutes } from './minute-fold';
 
 // The ingestor reads every price message, so decoding is on its hot path: JSON.parse, validating
 // the object and building the quote's strings cost about 2.5 µs and seven allocations a message,
@@ -11,33 +11,54 @@ import type { MinuteFold } from './minute-fold';
 //   '------------------- the stock-day's prefix -------------------''---------- the trade ----------'
 //
 // So the short tail is read (backwards, from the end) as numbers, and the prefix is checked against
-// the schema's rules once, byte by byte, and remembered with its symbol and date: a message whose
-// prefix is known costs one map lookup on top of its tail, and its trade goes straight into the
-// batch's fold. No symbol, date or time string is built per message, nor ever one for the stock id
-// (the series do not use it). Anything else (another key order, whitespace, escapes, an invalid value) goes to
+// the schema's rules once, byte by byte, and remembered with its symbol and date. A known prefix is
+// found by a hash of its bytes and then compared with them, four bytes at a time through a DataView
+// of the fetch response the message lies in: about half the cost of building its latin1 string and
+// looking that up, and no garbage. It also remembers its stock-day's entry in the batch's fold, so
+// the trade goes straight in. No symbol, date or time string is built per message, nor ever one
+// for the stock id (the series do not use it). Anything else (another key order, whitespace, escapes, an invalid value) goes to
 // decodePriceQuote, which decides: the fast path accepts only what decodePriceQuote accepts, with
 // the same result (see quote-reader.test.ts).
 
-const STOCK_ID = '{"stockId":"';
-const SYMBOL = '","symbol":"';
-const DATE = '","date":"';
-const TIME = '","time":"';
-const SEQ = '","seq":';
-const PRICE = ',"price":';
+const bytesOf = (text: string) => Uint8Array.from(text, (char) => char.charCodeAt(0));
+const STOCK_ID = bytesOf('{"stockId":"');
+const SYMBOL = bytesOf('","symbol":"');
+const DATE = bytesOf('","date":"');
+const TIME = bytesOf('","time":"');
+const SEQ = bytesOf('","seq":');
+const PRICE = bytesOf(',"price":');
 const CLOSE = 0x7d;
 const ZERO = 0x30;
 /** Distinct stock-days remembered; past this the memory starts afresh (a burst of bad prefixes, say). */
 const MAX_PREFIXES = 10_000;
 
-interface StockDay {
+/** A valid prefix (everything before the time): its bytes, and the symbol and date it holds. */
+interface KnownPrefix {
+  bytes: DataView;
   symbol: string;
   date: string;
+  /**
+   * The fold this stock-day's last quote went into, and its entry there. One batch's quotes go
+   * into one fold, so this saves two map lookups per quote; that fold stays alive until the
+   * stock-day's next quote, in a later batch.
+   */
+  fold: MinuteFold | undefined;
+  day: StockDayMinutes | undefined;
 }
 
 /** Reads price messages into a MinuteFold. */
 export class QuoteReader {
-  /** Valid prefixes (everything before the time) -> the symbol and date they hold. */
-  private readonly prefixes = new Map<string, StockDay>();
+  /**
+   * Valid prefixes by a hash of their bytes. One per hash: two prefixes that collide (it takes
+   * thousands of stock-days to be likely) only make each other be checked again.
+   */
+  private readonly prefixes = new Map<number, KnownPrefix>();
+  /**
+   * A view of the memory the last message lay in. kafkajs' messages are slices of their fetch
+   * response, so this changes once a fetch, not once a message (and keeps only the last fetch's
+   * memory alive).
+   */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   /** Adds the quote in `value` to `fold`; throws, as decodePriceQuote does, if it is not a valid quote. */
   read(value: Buffer | null, fold: MinuteFold): void {
@@ -48,17 +69,45 @@ export class QuoteReader {
   private readCanonical(b: Buffer, fold: MinuteFold): boolean {
     const trade = readTrade(b);
     if (!trade) return false;
-    const prefix = b.toString('latin1', 0, trade.prefixEnd);
-    let stockDay = this.prefixes.get(prefix);
-    if (!stockDay) {
-      stockDay = scanPrefix(b, trade.prefixEnd);
+    const prefixEnd = trade.prefixEnd;
+    if (this.view.buffer !== b.buffer) this.view = new DataView(b.buffer);
+    const hash = hashOf(this.view, b.byteOffset, prefixEnd);
+    let known = this.prefixes.get(hash);
+    if (!known || !sameBytes(this.view, b.byteOffset, known.bytes, prefixEnd)) {
+      const stockDay = scanPrefix(b, prefixEnd);
       if (!stockDay) return false;
       if (this.prefixes.size >= MAX_PREFIXES) this.prefixes.clear();
-      this.prefixes.set(prefix, stockDay);
+      // A copy of its own: `b` lies in the whole fetch response, which must not stay alive for it.
+      const bytes = new DataView(new Uint8Array(b.subarray(0, prefixEnd)).buffer);
+      known = { bytes, ...stockDay, fold: undefined, day: undefined };
+      this.prefixes.set(hash, known);
     }
-    fold.put(stockDay.symbol, stockDay.date, trade.time, trade.seq, trade.price);
+    if (known.fold !== fold || !known.day) {
+      known.fold = fold;
+      known.day = fold.stockDay(known.symbol, known.date);
+    }
+    fold.putIn(known.day, trade.time, trade.seq, trade.price);
     return true;
   }
+}
+
+/** A hash (FNV-1a over 32-bit words) of the `length` bytes at `offset` of `view`. */
+function hashOf(view: DataView, offset: number, length: number): number {
+  let hash = 0x811c9dc5 ^ length;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) hash = Math.imul(hash ^ view.getInt32(offset + i, true), 0x01000193);
+  for (; i < length; i += 1) hash = Math.imul(hash ^ view.getUint8(offset + i), 0x01000193);
+  return hash;
+}
+
+/** Whether the `length` bytes at `offset` of `view` are exactly `expected`. */
+function sameBytes(view: DataView, offset: number, expected: DataView, length: number): boolean {
+  if (expected.byteLength !== length) return false;
+  let i = 0;
+  for (; i + 4 <= length; i += 4)
+    if (view.getInt32(offset + i, true) !== expected.getInt32(i, true)) return false;
+  for (; i < length; i += 1) if (view.getUint8(offset + i) !== expected.getUint8(i)) return false;
+  return true;
 }
 
 /** The last trade read, reused: one allocation less per message. */
@@ -71,30 +120,32 @@ const lastTrade = { time: 0, seq: 0, price: 0, prefixEnd: 0 };
  */
 function readTrade(b: Buffer): typeof lastTrade | undefined {
   const priceEnd = b.length - 1;
-  if (b[priceEnd] !== CLOSE) return undefined;
+  if (priceEnd < 0 || b[priceEnd] !== CLOSE) return undefined;
   const priceStart = digitsStart(b, priceEnd);
   // Positive (so no leading zero at all) and at most 16 digits, then checked against 2^53 - 1.
   if (priceEnd - priceStart < 1 || priceEnd - priceStart > 16 || b[priceStart] === ZERO) return undefined;
   const price = digits(b, priceStart, priceEnd);
   if (!Number.isSafeInteger(price)) return undefined;
 
-  const seqEnd = literalBefore(b, priceStart, PRICE);
+  const seqEnd = priceStart - PRICE.length;
+  if (!holds(b, seqEnd, PRICE)) return undefined;
   const seqStart = digitsStart(b, seqEnd);
   // JSON numbers have no leading zeros; 9 digits at most (999,999,999).
   if (seqEnd - seqStart < 1 || seqEnd - seqStart > 9 || (b[seqStart] === ZERO && seqEnd - seqStart > 1)) {
     return undefined;
   }
 
-  const timeEnd = literalBefore(b, seqStart, SEQ);
+  const timeEnd = seqStart - SEQ.length;
+  if (!holds(b, timeEnd, SEQ)) return undefined;
   const timeStart = timeEnd - 6;
   if (timeStart < 0 || digitsStart(b, timeEnd) > timeStart) return undefined;
-  if (digits(b, timeStart, timeStart + 2) > 23 || digits(b, timeStart + 2, timeStart + 4) > 59)
-    return undefined;
-  if (digits(b, timeStart + 4, timeEnd) > 59) return undefined;
+  const time = digits(b, timeStart, timeEnd);
+  // hh <= 23, mm <= 59, ss <= 59.
+  if (time >= 240_000 || Math.floor(time / 100) % 100 > 59 || time % 100 > 59) return undefined;
 
-  const prefixEnd = literalBefore(b, timeStart, TIME);
-  if (prefixEnd < 0) return undefined;
-  lastTrade.time = digits(b, timeStart, timeEnd);
+  const prefixEnd = timeStart - TIME.length;
+  if (!holds(b, prefixEnd, TIME)) return undefined;
+  lastTrade.time = time;
   lastTrade.seq = digits(b, seqStart, seqEnd);
   lastTrade.price = price;
   lastTrade.prefixEnd = prefixEnd;
@@ -105,7 +156,7 @@ function readTrade(b: Buffer): typeof lastTrade | undefined {
  * `{"stockId":"<1-20 digits>","symbol":"<1-32 of a-z0-9_>","date":"<yyyymmdd>` exactly, ending
  * at `end`: its symbol and date, else undefined.
  */
-function scanPrefix(b: Buffer, end: number): StockDay | undefined {
+function scanPrefix(b: Buffer, end: number): { symbol: string; date: string } | undefined {
   let at = literal(b, 0, STOCK_ID);
   const stockIdEnd = digitsEnd(b, at);
   if (stockIdEnd - at < 1 || stockIdEnd - at > 20) return undefined;
@@ -122,24 +173,22 @@ function scanPrefix(b: Buffer, end: number): StockDay | undefined {
   return { symbol: b.toString('latin1', symbolStart, symbolEnd), date: b.toString('latin1', at, end) };
 }
 
-/** The index after `expected` if `b` holds it at `at`, else -1 (which every later check rejects). */
-function literal(b: Buffer, at: number, expected: string): number {
-  if (at < 0 || at + expected.length > b.length) return -1;
-  for (let i = 0; i < expected.length; i += 1) if (b[at + i] !== expected.charCodeAt(i)) return -1;
-  return at + expected.length;
+/** Whether `b` holds `expected` at `at`. */
+function holds(b: Buffer, at: number, expected: Uint8Array): boolean {
+  if (at < 0 || at + expected.length > b.length) return false;
+  for (let i = 0; i < expected.length; i += 1) if (b[at + i] !== expected[i]) return false;
+  return true;
 }
 
-/** Where `expected` starts if `b` holds it just before `end`, else -1 (which every later check rejects). */
-function literalBefore(b: Buffer, end: number, expected: string): number {
-  const start = end - expected.length;
-  return start >= 0 && literal(b, start, expected) === end ? start : -1;
+/** The index after `expected` if `b` holds it at `at`, else -1 (which every later check rejects). */
+function literal(b: Buffer, at: number, expected: Uint8Array): number {
+  return holds(b, at, expected) ? at + expected.length : -1;
 }
 
 /** The index of the first of the digits that end just before `end` (`end` itself if there is none). */
 function digitsStart(b: Buffer, end: number): number {
-  if (end < 0) return end;
   let start = end;
-  while (start > 0 && b[start - 1]! >= 48 && b[start - 1]! <= 57) start -= 1;
+  for (let code = b[start - 1]; start > 0 && code! >= 48 && code! <= 57; code = b[--start - 1]);
   return start;
 }
 

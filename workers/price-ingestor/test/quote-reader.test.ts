@@ -3,6 +3,11 @@ import fc from 'fast-check';
 import { MinuteFold } from '../src/minute-fold';
 import { QuoteReader } from '../src/quote-reader';
 
+/** A fold's stock-days and their minutes, as plain data. */
+function contents(fold: MinuteFold) {
+  return fold.stockDays.map(({ symbol, date, minutes }) => ({ symbol, date, minutes: [...minutes] }));
+}
+
 /** What the reader put in a fold for one message: the quote as the fold keeps it, or the error. */
 function viaReader(reader: QuoteReader, value: Buffer | null) {
   const fold = new MinuteFold();
@@ -11,7 +16,7 @@ function viaReader(reader: QuoteReader, value: Buffer | null) {
   } catch {
     return 'invalid';
   }
-  return fold.stockDays.map(({ symbol, date, minutes }) => ({ symbol, date, minutes: [...minutes] }));
+  return contents(fold);
 }
 
 /** The same through decodePriceQuote, the reference. */
@@ -22,7 +27,7 @@ function viaDecode(value: Buffer | null) {
   } catch {
     return 'invalid';
   }
-  return fold.stockDays.map(({ symbol, date, minutes }) => ({ symbol, date, minutes: [...minutes] }));
+  return contents(fold);
 }
 
 const digits = (min: number, max: number) =>
@@ -87,6 +92,50 @@ describe('quote reader', () => {
         },
       ),
       { numRuns: 5_000 },
+    );
+  });
+
+  it('reads messages wherever they lie in a shared buffer, as kafkajs hands out slices of a fetch', () => {
+    // The reader compares prefixes through a view of the memory a message lies in, at its offset,
+    // and keeps each stock-day's entry in the batch's fold: the same stock-day at other offsets and
+    // in other folds, and other stock-days at the same offsets, must read the same.
+    const reader = new QuoteReader();
+    const sameFewStockDays = fc.record({
+      stockId: fc.constantFrom('1', '22'),
+      symbol: fc.constantFrom('stock1', 'stock2'),
+      date: fc.constantFrom('20261121', '20261122'),
+      time: fc.tuple(twoDigits(23), twoDigits(59), twoDigits(59)).map((parts) => parts.join('')),
+      seq: fc.integer({ min: 0, max: 999_999_999 }),
+      price: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    });
+    const message = fc.tuple(fc.oneof(sameFewStockDays, quoteLike), fc.integer({ min: 0, max: 7 }));
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 40 }), (items) => {
+        const encoded = items.map(([quote, gap]) => ({ value: Buffer.from(JSON.stringify(quote)), gap }));
+        const fetch = Buffer.alloc(encoded.reduce((sum, { value, gap }) => sum + value.length + gap, 0));
+        const batch = new MinuteFold();
+        const reference = new MinuteFold();
+        let at = 0;
+        for (const { value, gap } of encoded) {
+          at += gap;
+          const slice = fetch.subarray(at, at + value.length);
+          value.copy(slice);
+          at += value.length;
+          expect(viaReader(reader, slice)).toEqual(viaDecode(slice));
+          try {
+            reader.read(slice, batch);
+          } catch {
+            // Invalid, as viaDecode has just agreed.
+          }
+          try {
+            reference.add(decodePriceQuote(slice));
+          } catch {
+            // Invalid.
+          }
+        }
+        expect(contents(batch)).toEqual(contents(reference));
+      }),
+      { numRuns: 1_000 },
     );
   });
 
