@@ -209,3 +209,62 @@ describe('price ingestor when Redis refuses a write', () => {
     }
   });
 });
+
+describe('price ingestor on a topic that does not exist yet', () => {
+  const suffix = uniqueSuffix();
+  const topic = `test.prices.new.${suffix}`;
+  const prefix = `test:${suffix}:`;
+  const logger = createLogger({ service: 't', level: 'silent' });
+  const kafka = createKafka({ clientId: 'ingestor-test', brokers: kafkaBrokers(), logger });
+
+  afterAll(async () => {
+    const redis = createRedis({ url: testRedisUrl, keyPrefix: prefix, logger });
+    await deletePrefixedKeys(redis, prefix);
+    redis.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  });
+
+  it('creates it (a first deployment) and ingests what is published to it', async () => {
+    const app = createApp(
+      loadConfig(priceIngestorConfigSchema, {
+        PORT: '0',
+        KAFKA_BROKERS: kafkaBrokers().join(','),
+        PRICES_TOPIC: topic,
+        CONSUMER_GROUP: `ingestor-new-${suffix}`,
+        PRICES_KEY_PREFIX: prefix,
+      }),
+      logger,
+    );
+    await app.start();
+    const redis = createRedis({ url: testRedisUrl, keyPrefix: prefix, logger });
+    try {
+      const admin = kafka.admin();
+      await admin.connect();
+      const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      await admin.disconnect();
+      expect(metadata?.partitions).toHaveLength(3);
+
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const quote = quotesFromCsv('20261121').find(({ symbol }) => symbol === 'stock3')!;
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: quote.stockId, value: encodePriceQuote(quote) }],
+      });
+      await producer.disconnect();
+      const series = await eventually(
+        () => redis.get('stock3'),
+        (value) => value !== null,
+        20_000,
+      );
+      expect(JSON.parse(series!)).toEqual({ time: [`${quote.time.slice(0, 4)}00`], price: [quote.price] });
+    } finally {
+      redis.disconnect();
+      await app.stop();
+    }
+  });
+});
