@@ -4,6 +4,7 @@ import {
   createRedis,
   ensureTopics,
   inSpan,
+  consumerGaveUp,
   createInstrumentedConsumer,
   linksFrom,
   OffsetTracker,
@@ -24,6 +25,8 @@ import { QuoteReader } from './quote-reader';
 export interface PriceIngestorApp {
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
+  /** Settles if the Kafka consumer gives up for good: the process should then exit. */
+  failed: Promise<Error>;
 }
 
 /** One partition's batches whose Redis write is under way, and what may be committed. */
@@ -189,6 +192,7 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
   }
 
   return {
+    failed: consumerGaveUp(consumer),
     async start() {
       // Independent round trips, side by side; the subscription needs the topic to exist. It does
       // but on a first deployment, so one metadata request on the admin client (connected anyway,
