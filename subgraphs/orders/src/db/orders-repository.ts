@@ -321,9 +321,11 @@ export class OrdersRepository {
     const first = (alongside?.parameters.length ?? 0) + 1;
     const [kinds, payloads, traceContext] = [`$${first}`, `$${first + 1}`, `$${first + 2}`];
     await manager.query(
+      // In the messages' order: ids are assigned in it, and the relay delivers an order's messages by id.
       `${alongside ? `WITH alongside AS (${alongside.sql}) ` : ''}INSERT INTO outbox (kind, payload, trace_context)
         SELECT kind, payload, ${traceContext}::jsonb
-          FROM unnest(${kinds}::text[], ${payloads}::jsonb[]) AS message(kind, payload)`,
+          FROM unnest(${kinds}::text[], ${payloads}::jsonb[]) WITH ORDINALITY AS message(kind, payload, position)
+         ORDER BY position`,
       [
         ...(alongside?.parameters ?? []),
         messages.map(({ kind }) => kind),
