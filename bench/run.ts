@@ -4,7 +4,7 @@ import { run as buy } from './buy';
 import { run as federatedRead } from './federated-read';
 import { run as orderStatusDelivery } from './order-status-delivery';
 import { run as priceIngestion } from './price-ingestion';
-import { formatFigure, formatRatio, quick, reported, root } from './support';
+import { formatFigure, formatRatio, quick, reported, root, runStandalone } from './support';
 import { run as verifier } from './verifier';
 
 // `npm run bench [-- <scenario>] [-- --quick]`: every scenario (or one) in turn, each printing its
@@ -53,10 +53,4 @@ async function main() {
   );
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runStandalone(main);

@@ -12,14 +12,26 @@ export const root = path.resolve(__dirname, '..');
 export const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 
 /** Uses KAFKA_BROKERS, or the project's broker (started if needed, like the tests do). */
+let startedKafka = false;
+
 export async function ensureKafka(): Promise<string[]> {
   if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS.split(',');
   const open = await new Promise<boolean>((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port: 9092 });
     socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
   }).finally(() => undefined);
-  if (!open) execFileSync('bash', [path.join(root, 'scripts/kafka.sh'), 'start'], { stdio: 'inherit' });
+  if (!open) {
+    execFileSync('bash', [path.join(root, 'scripts/kafka.sh'), 'start'], { stdio: 'inherit' });
+    startedKafka = true;
+  }
   return ['127.0.0.1:9092'];
+}
+
+/** Stops the broker if this run started it (as the tests do), unless KEEP_KAFKA=1 keeps it for the next. */
+function stopKafkaIfStarted(): void {
+  if (!startedKafka || process.env.KEEP_KAFKA === '1') return;
+  execFileSync('bash', [path.join(root, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
+  startedKafka = false;
 }
 
 export interface Figure {
@@ -93,12 +105,15 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Runs one scenario as a script of its own (`npx tsx bench/<scenario>.ts`), exiting 0 or 1. */
+/** Runs a benchmark's main function as the process: exit 0 or 1, the broker it started stopped. */
 export function runStandalone(scenario: () => Promise<void>): void {
-  scenario().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  scenario()
+    .finally(stopKafkaIfStarted)
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
 }
