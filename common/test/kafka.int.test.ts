@@ -1,6 +1,6 @@
 import { consumerGaveUp, createKafka, ensureTopics } from '@brokerage/common';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
-import { kafkaBrokers, testLogger, uniqueSuffix } from '../../test/support/services';
+import { deleteTopics, kafkaBrokers, testLogger, uniqueSuffix } from '../../test/support/services';
 
 describe('Kafka round trip through the real broker', () => {
   const logger = testLogger('kafka-smoke');
@@ -16,10 +16,7 @@ describe('Kafka round trip through the real broker', () => {
 
   afterAll(async () => {
     await Promise.all(consumers.map((consumer) => consumer.disconnect()));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
+    await deleteTopics(kafka, [topic]);
   });
 
   /** Starts a consumer in the group and resolves with the first `count` values it sees. */

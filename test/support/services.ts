@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger, dropDatabase, type Logger, type Redis } from '@brokerage/common';
+import type { Kafka } from 'kafkajs';
 
 /** A short random suffix that keeps one suite's databases, topics and keys apart from any other's. */
 export function uniqueSuffix(): string {
@@ -21,7 +22,6 @@ export function testDatabaseUrl(owner: string): string {
   return url.toString();
 }
 
-/** Drops the databases a suite made; run in afterAll. */
 /** Deletes every key under a client's own key prefix (a test's Redis namespace). */
 export async function deletePrefixedKeys(redis: Redis, prefix: string): Promise<void> {
   // KEYS answers full names, and DEL through a prefixed client would prefix them again.
@@ -29,6 +29,18 @@ export async function deletePrefixedKeys(redis: Redis, prefix: string): Promise<
   if (keys.length > 0) await redis.del(...keys);
 }
 
+/** Deletes a suite's topics; run in afterAll. */
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Drops the databases a suite made; run in afterAll. */
 export async function dropDatabases(...urls: string[]): Promise<void> {
   await Promise.all(urls.map((url) => dropDatabase(url)));
 }

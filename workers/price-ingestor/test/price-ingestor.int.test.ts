@@ -9,7 +9,13 @@ import {
 } from '@brokerage/common';
 import type { Kafka } from 'kafkajs';
 import { eventually, expectedSeriesFromCsv, quotesFromCsv } from '../../../test/support/price-series';
-import { deletePrefixedKeys, kafkaBrokers, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
+import {
+  deletePrefixedKeys,
+  deleteTopics,
+  kafkaBrokers,
+  testRedisUrl,
+  uniqueSuffix,
+} from '../../../test/support/services';
 import { createApp, type PriceIngestorApp } from '../src/app';
 import { priceIngestorConfigSchema } from '../src/config';
 
@@ -62,10 +68,7 @@ describe('price ingestor', () => {
     await app.stop();
     await deletePrefixedKeys(redis, prefix);
     redis.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
+    await deleteTopics(kafka, [topic]);
   });
 
   async function publish(values: Array<Buffer | string>, key = '1') {
@@ -155,10 +158,7 @@ describe('price ingestor when Redis refuses a write', () => {
   afterAll(async () => {
     await deletePrefixedKeys(redis, prefix);
     redis.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
+    await deleteTopics(kafka, [topic]);
   });
 
   it('commits nothing past the batch Redis refused, so a restart writes it', async () => {
@@ -221,10 +221,7 @@ describe('price ingestor on a topic that does not exist yet', () => {
     const redis = createRedis({ url: testRedisUrl, keyPrefix: prefix, logger });
     await deletePrefixedKeys(redis, prefix);
     redis.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
+    await deleteTopics(kafka, [topic]);
   });
 
   it('creates it (a first deployment) and ingests what is published to it', async () => {
