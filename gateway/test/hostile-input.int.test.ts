@@ -13,6 +13,7 @@ const CLIENT_CODES = new Set([
   'PRICE_UNAVAILABLE',
   'ORDER_NOT_FOUND',
   'ORDER_NOT_CANCELLABLE',
+  'CLIENT_ORDER_ID_REUSED',
 ]);
 
 const STOCK_ID = '44891482026867833';
@@ -214,7 +215,9 @@ describe('hostile input at every mutation', () => {
         mostlyValid(fc.constantFrom(STOCK_ID, PRICEY_STOCK_ID), hostileId),
         mostlyValid(fc.integer({ min: 1, max: 2_000 }), hostileNumber),
         mostlyValid(fc.integer({ min: 1, max: 200 }).map(String), hostileId),
-        async (mutation, userId, stockId, quantity, orderId) => {
+        // A few ids, so that some orders are sent again and some reuse an id for another order.
+        fc.option(mostlyValid(fc.constantFrom('a', 'b', 'c'), hostileString), { nil: undefined }),
+        async (mutation, userId, stockId, quantity, orderId, clientOrderId) => {
           const body =
             mutation === 'cancelOrder'
               ? await graphql(
@@ -234,7 +237,7 @@ describe('hostile input at every mutation', () => {
                   `mutation ($input: ${mutation === 'buyStock' ? 'BuyStockInput' : 'SellStockInput'}!) {
                     ${mutation}(input: $input) { status order { total } }
                   }`,
-                  { input: { userId, stockId, quantity } },
+                  { input: { userId, stockId, quantity, clientOrderId } },
                   trader.headers,
                 );
           expectCleanAnswer(body, mutation);

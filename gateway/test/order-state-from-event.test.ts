@@ -21,6 +21,7 @@ const order: OrderView = {
   message: 'Success: Buy order complete.',
   createdAt: '2026-11-22T09:00:00.000Z',
   updatedAt: '2026-11-22T09:00:01.500Z',
+  clientOrderId: null,
 };
 
 function statusQuery(subscription: string, variables: Record<string, unknown> = { id: order.id }) {
@@ -78,5 +79,12 @@ describe("answering an order status subscription from the order's event", () => 
     expect(carriesAll(order, fields)).toBe(true);
     const { total: _total, ...withoutTotal } = order;
     expect(carriesAll(withoutTotal as OrderView, fields)).toBe(false);
+  });
+
+  it('needs a read for a field that events written before it existed lack, not for one carried as null', () => {
+    const fields = ownFieldsSelected(schema, parse('query { order(id: "1") { status clientOrderId } }'))!;
+    const { clientOrderId: _clientOrderId, ...olderEvent } = order;
+    expect(carriesAll(olderEvent, fields)).toBe(false);
+    expect(carriesAll(order, fields)).toBe(true);
   });
 });

@@ -56,6 +56,8 @@ export const orderViewSchema = z.object({
   message: z.string(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  /** Absent from events written before it existed (a selection of it is then read, not answered). */
+  clientOrderId: z.string().nullable().optional(),
 });
 export type OrderView = z.infer<typeof orderViewSchema>;
 

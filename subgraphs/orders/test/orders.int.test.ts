@@ -204,7 +204,7 @@ describe('orders through the gateway, with the verifier and the verification API
       // Both carry the order exactly as the API renders it.
       const { order } = await expectData<{ order: Record<string, unknown> }>(
         url,
-        `query ($id: ID!) { order(id: $id) { id side quantity price total status message createdAt updatedAt } }`,
+        `query ($id: ID!) { order(id: $id) { id side quantity price total status message createdAt updatedAt clientOrderId } }`,
         { id: result.order.id },
       );
       expect(events[0]!.order).toEqual(order);
@@ -278,6 +278,140 @@ describe('orders through the gateway, with the verifier and the verification API
 
     expect(await errorCodes(url, CANCEL, { id: result.order.id })).toEqual(['ORDER_NOT_CANCELLABLE']);
     expect(await errorCodes(url, CANCEL, { id: '987654321' })).toEqual(['ORDER_NOT_FOUND']);
+  });
+
+  describe('sent again with the same clientOrderId', () => {
+    type Side = 'buy' | 'sell';
+    const MUTATION = { buy: BUY, sell: SELL };
+    const place = async (side: Side, userId: string, quantity: number, clientOrderId: string) => {
+      const data = await api.expectData<Record<string, OrderResult>>(
+        url,
+        MUTATION[side],
+        { input: { userId, stockId: STOCK_ID, quantity, clientOrderId } },
+        await asUser(userId),
+      );
+      return data[side === 'buy' ? 'buyStock' : 'sellStock']!;
+    };
+    const placeCodes = async (side: Side, userId: string, quantity: number, clientOrderId: string) =>
+      api.errorCodes(
+        url,
+        MUTATION[side],
+        { input: { userId, stockId: STOCK_ID, quantity, clientOrderId } },
+        await asUser(userId),
+      );
+    const orderIdsOf = async (userId: string) =>
+      (
+        await expectData<{ orders: Array<{ id: string }> }>(
+          url,
+          `query ($userId: ID!) { orders(userId: $userId, pageSize: 50) { id } }`,
+          { userId },
+        )
+      ).orders.map(({ id }) => id);
+
+    it('places a buy once and reserves its credit once, answering the retry with the same order', async () => {
+      const userId = await createUser(1_000);
+      behaviour.set(userId, { delayMs: 60_000, verified: true });
+      const first = await place('buy', userId, 4, 'retry-1');
+      const again = await place('buy', userId, 4, 'retry-1');
+      expect(first).toMatchObject({ status: 'IN_PROGRESS', order: { total: 400 } });
+      expect(again).toEqual(first);
+      expect(await orderIdsOf(userId)).toEqual([first.order.id]);
+      expect(await credit(userId)).toBe(600);
+    });
+
+    it('answers a retry with the order as it is now, after it completed', async () => {
+      const userId = await createUser(1_000);
+      const first = await place('buy', userId, 2, 'done-1');
+      await finalOrder(first.order.id);
+      expect(await place('buy', userId, 2, 'done-1')).toMatchObject({
+        status: 'COMPLETED',
+        message: Messages.completed,
+        order: { id: first.order.id, status: 'COMPLETED' },
+      });
+      expect(await credit(userId)).toBe(800);
+    });
+
+    it('places one order for ten concurrent buys with one clientOrderId', async () => {
+      const userId = await createUser(1_000);
+      behaviour.set(userId, { delayMs: 60_000, verified: true });
+      const results = await Promise.all(Array.from({ length: 10 }, () => place('buy', userId, 3, 'burst')));
+      expect(new Set(results.map(({ order }) => order.id)).size).toBe(1);
+      expect(results.every(({ status }) => status === 'IN_PROGRESS')).toBe(true);
+      expect(await orderIdsOf(userId)).toEqual([results[0]!.order.id]);
+      expect(await credit(userId)).toBe(700);
+    });
+
+    it('places a sell once and reserves its shares once', async () => {
+      const userId = await createUser(1_000);
+      await finalOrder((await buy(userId, 5)).order.id);
+      behaviour.set(userId, { delayMs: 60_000, verified: true });
+      const results = await Promise.all([
+        place('sell', userId, 3, 'sell-1'),
+        place('sell', userId, 3, 'sell-1'),
+      ]);
+      expect(results[1]).toEqual(results[0]);
+      expect(results[0].status).toBe('IN_PROGRESS');
+      // 5 held, 3 reserved once: 3 more are not there, 2 are.
+      expect((await sell(userId, 3)).status).toBe('DENIED');
+      expect((await sell(userId, 2)).status).toBe('IN_PROGRESS');
+    });
+
+    it('answers a buy left unanswered by a dead process, reserving its credit then', async () => {
+      const userId = await createUser(1_000);
+      behaviour.set(userId, { delayMs: 60_000, verified: true });
+      // What a process that died between creating the order and asking for its credit leaves.
+      const db = new Client({ connectionString: stack.databaseUrls.orders });
+      await db.connect();
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id)
+         VALUES ('BUY', $1, $2, 3, $3, $4, 'NEW', '', 'stranded') RETURNING id`,
+        [userId, STOCK_ID, PRICE, 3 * PRICE],
+      );
+      await db.end();
+      expect(await place('buy', userId, 3, 'stranded')).toMatchObject({
+        status: 'IN_PROGRESS',
+        order: { id: rows[0]!.id, total: 300 },
+      });
+      expect(await credit(userId)).toBe(700);
+    });
+
+    it('refuses the same clientOrderId for another order with CLIENT_ORDER_ID_REUSED, moving nothing', async () => {
+      const userId = await createUser(1_000);
+      behaviour.set(userId, { delayMs: 60_000, verified: true });
+      const first = await place('buy', userId, 2, 'taken');
+      expect(await placeCodes('buy', userId, 3, 'taken')).toEqual(['CLIENT_ORDER_ID_REUSED']);
+      expect(await placeCodes('sell', userId, 2, 'taken')).toEqual(['CLIENT_ORDER_ID_REUSED']);
+      expect(await orderIdsOf(userId)).toEqual([first.order.id]);
+      expect(await credit(userId)).toBe(800);
+    });
+
+    it("keeps each user's clientOrderIds apart", async () => {
+      const [ada, bob] = [await createUser(1_000), await createUser(1_000)];
+      const forAda = await place('buy', ada, 1, 'same-id');
+      const forBob = await place('buy', bob, 1, 'same-id');
+      expect(forBob.order.id).not.toBe(forAda.order.id);
+      expect(await credit(bob)).toBe(900);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['with a space', 'my order'],
+      ['too long', 'x'.repeat(65)],
+      ['not ASCII', 'ordre-\u00e9'],
+    ])('refuses a clientOrderId that is %s with BAD_USER_INPUT', async (_case, clientOrderId) => {
+      const userId = await createUser(1_000);
+      const body = await api.graphql(
+        url,
+        BUY,
+        { input: { userId, stockId: STOCK_ID, quantity: 1, clientOrderId } },
+        await asUser(userId),
+      );
+      expect(body.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'input.clientOrderId',
+      });
+      expect(await orderIdsOf(userId)).toEqual([]);
+    });
   });
 
   it.each([

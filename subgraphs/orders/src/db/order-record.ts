@@ -14,6 +14,8 @@ export interface OrderRecord {
   message: string;
   createdAt: Date;
   updatedAt: Date;
+  /** The client's own id for the order, unique per user; null when it gave none. */
+  clientOrderId: string | null;
 }
 
 export interface OrderRow {
@@ -28,6 +30,7 @@ export interface OrderRow {
   message: string;
   created_at: Date;
   updated_at: Date;
+  client_order_id: string | null;
 }
 
 export function orderFromRow(row: OrderRow): OrderRecord {
@@ -43,7 +46,16 @@ export function orderFromRow(row: OrderRow): OrderRecord {
     message: row.message,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    clientOrderId: row.client_order_id,
   };
+}
+
+/**
+ * Whether the order is a buy whose credit check is not answered yet. Such a record (status NEW in
+ * its row) only reaches the service itself, to be answered: the API never serves one.
+ */
+export function isUnanswered(order: OrderRecord): boolean {
+  return (order.status as OrderRow['status']) === 'NEW';
 }
 
 /** A holding as the GraphQL `Holding` resolves it. */

@@ -42,7 +42,18 @@ export interface NewOrder {
   quantity: number;
   price: number;
   total: number;
+  clientOrderId: string | null;
 }
+
+/** Placing an order under a client order id its user has already used places nothing. */
+export type Placement = { placed: true; order: OrderRecord } | { placed: false; existing: OrderRecord };
+
+/** The conflict target of the partial unique index on a user's client order ids. */
+const ON_CLIENT_ORDER_ID =
+  'ON CONFLICT (user_id, client_order_id) WHERE client_order_id IS NOT NULL DO NOTHING';
+
+/** Thrown inside a transaction to roll it back when its order's client order id is taken. */
+class ClientOrderIdTaken extends Error {}
 
 /**
  * All reads and writes of the orders database. Every state change writes the messages that
@@ -63,14 +74,45 @@ export class OrdersRepository {
     private readonly businessTimeZone: string,
   ) {}
 
-  /** A buy whose credit check has not been answered yet (status NEW, invisible outside this service). */
-  async createUnanswered(order: NewOrder): Promise<OrderRecord> {
+  /**
+   * A buy whose credit check has not been answered yet (status NEW, invisible outside this
+   * service), unless its client order id is taken.
+   */
+  async createUnanswered(order: NewOrder): Promise<Placement> {
     const [row] = await this.dataSource.query<OrderRow[]>(
-      `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message)
-       VALUES ($1, $2, $3, $4, $5, $6, 'NEW', '') RETURNING *`,
-      [order.side, order.userId, order.stockId, order.quantity, order.price, order.total],
+      `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id)
+       VALUES ($1, $2, $3, $4, $5, $6, 'NEW', '', $7) ${ON_CLIENT_ORDER_ID} RETURNING *`,
+      [
+        order.side,
+        order.userId,
+        order.stockId,
+        order.quantity,
+        order.price,
+        order.total,
+        order.clientOrderId,
+      ],
     );
-    return orderFromRow(row!);
+    return row ? { placed: true, order: orderFromRow(row) } : this.taken(order);
+  }
+
+  /**
+   * The order a user placed under a client order id, whatever its status (NEW included: a buy
+   * whose first request is still under way, or died, is answered by the retry).
+   */
+  async findByClientOrderId(userId: string, clientOrderId: string): Promise<OrderRecord | undefined> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      'SELECT * FROM orders WHERE user_id = $1 AND client_order_id = $2',
+      [userId, clientOrderId],
+    );
+    return rows[0] ? orderFromRow(rows[0]) : undefined;
+  }
+
+  /** The order that took `order`'s client order id (committed: the conflicting insert waited for it). */
+  private async taken(order: NewOrder): Promise<Placement> {
+    const existing = await this.findByClientOrderId(order.userId, order.clientOrderId!);
+    // Only a NEW order is ever deleted (its user did not exist), and then its user never will.
+    if (!existing) throw new Error(`client order id ${order.clientOrderId} conflicted but its order is gone`);
+    return { placed: false, existing };
   }
 
   /** Records the credit check's answer; returns undefined when the order was answered already. */
@@ -105,8 +147,20 @@ export class OrdersRepository {
     return rows.map(orderFromRow);
   }
 
-  /** A sell: the share check, the reservation of the shares and the order are one transaction. */
-  placeSell(order: NewOrder): Promise<OrderRecord> {
+  /**
+   * A sell: the share check, the reservation of the shares and the order are one transaction,
+   * rolled back (reservation included) if the client order id is taken.
+   */
+  async placeSell(order: NewOrder): Promise<Placement> {
+    try {
+      return { placed: true, order: await this.insertSell(order) };
+    } catch (error) {
+      if (error instanceof ClientOrderIdTaken) return this.taken(order);
+      throw error;
+    }
+  }
+
+  private insertSell(order: NewOrder): Promise<OrderRecord> {
     return this.dataSource.transaction(async (manager) => {
       const reserved = await manager.query<[unknown[], number]>(
         `UPDATE holdings SET reserved = reserved + $3, updated_at = now()
@@ -115,8 +169,8 @@ export class OrdersRepository {
       );
       const status: OrderStatus = reserved[0].length > 0 ? 'IN_PROGRESS' : 'DENIED';
       const [row] = await manager.query<OrderRow[]>(
-        `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message)
-         VALUES ('SELL', $1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id)
+         VALUES ('SELL', $1, $2, $3, $4, $5, $6, $7, $8) ${ON_CLIENT_ORDER_ID} RETURNING *`,
         [
           order.userId,
           order.stockId,
@@ -125,9 +179,11 @@ export class OrdersRepository {
           order.total,
           status,
           OrderMessages.SELL[status],
+          order.clientOrderId,
         ],
       );
-      const placed = orderFromRow(row!);
+      if (!row) throw new ClientOrderIdTaken();
+      const placed = orderFromRow(row);
       await this.announce(manager, placed, status === 'IN_PROGRESS');
       return placed;
     });

@@ -22,6 +22,14 @@ export type Scalars = {
 };
 
 export type BuyStockInput = {
+  /**
+   * The client's own id for this order: 1 to 64 characters of A-Z, a-z, 0-9 and . _ : -, unique
+   * among the user's orders. Placing an order with an id already used returns the order placed with
+   * it, as it is now, instead of placing another, so a request whose answer was lost can be sent
+   * again safely. The same id for a different side, stock or quantity is refused with
+   * CLIENT_ORDER_ID_REUSED.
+   */
+  clientOrderId?: InputMaybe<Scalars['String']['input']>;
   quantity: Scalars['Int']['input'];
   stockId: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
@@ -61,6 +69,8 @@ export type MutationSellStockArgs = {
 /** A buy or sell order. Owned by the orders subgraph. */
 export type Order = {
   __typename?: 'Order';
+  /** The client's own id for the order, as given when it was placed (see BuyStockInput.clientOrderId). */
+  clientOrderId?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   message: Scalars['String']['output'];
@@ -119,6 +129,8 @@ export type QueryOrdersArgs = {
 };
 
 export type SellStockInput = {
+  /** The client's own id for this order, as for a buy: see BuyStockInput.clientOrderId. */
+  clientOrderId?: InputMaybe<Scalars['String']['input']>;
   quantity: Scalars['Int']['input'];
   stockId: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
@@ -259,6 +271,7 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   BuyStockInput: BuyStockInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -266,7 +279,6 @@ export type ResolversTypes = ResolversObject<{
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderRecord>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   OrderResult: ResolverTypeWrapper<Omit<OrderResult, 'order'> & { order: ResolversTypes['Order'] }>;
   OrderSide: OrderSide;
   OrderStatus: OrderStatus;
@@ -281,6 +293,7 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   BuyStockInput: BuyStockInput;
+  String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
@@ -288,7 +301,6 @@ export type ResolversParentTypes = ResolversObject<{
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
   Order: OrderRecord;
-  String: Scalars['String']['output'];
   OrderResult: Omit<OrderResult, 'order'> & { order: ResolversParentTypes['Order'] };
   Query: Record<PropertyKey, never>;
   SellStockInput: SellStockInput;
@@ -319,6 +331,7 @@ export type MutationResolvers<ContextType = OrdersContext, ParentType extends Re
 
 export type OrderResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  clientOrderId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

@@ -13,6 +13,7 @@ export function orderView(order: OrderRecord): OrderView {
     message: order.message,
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
+    clientOrderId: order.clientOrderId,
   };
 }
 

@@ -1,5 +1,10 @@
 import { CreateOrders1732500000000 } from './1732500000000-create-orders';
 import { OutboxTraceContext1732600000000 } from './1732600000000-outbox-trace-context';
+import { ClientOrderId1732700000000 } from './1732700000000-client-order-id';
 
 /** Every migration of the orders database, oldest first. */
-export const migrations = [CreateOrders1732500000000, OutboxTraceContext1732600000000];
+export const migrations = [
+  CreateOrders1732500000000,
+  OutboxTraceContext1732600000000,
+  ClientOrderId1732700000000,
+];
