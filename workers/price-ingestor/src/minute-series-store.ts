@@ -2,101 +2,121 @@ import { seriesKeys, type PriceQuote, type Redis } from '@brokerage/common';
 import { MinuteFold } from './minute-fold';
 
 // Applies one stock-day's minute updates atomically. For each (minute, order, price): the update
-// wins only if its order (time.tradeNumber) is later than the last applied in that minute, so a
+// wins only if its order (`hhmmss.tradeNumber`) is later than the last applied in that minute, so a
 // replayed or out-of-order message changes nothing.
 //
-// The script makes a fixed number of Redis calls whatever the number of minutes (one HMGET of
-// their last orders, one HSET of the winners', GET and SET of the series): a call from Lua costs
-// about as much as the work it does, and a batch holds tens of minutes per stock.
+// Each minute's last applied order is kept in a string beside the series, 16 bytes a minute in the
+// series' own order (an order is `hhmmss.` and a 9-digit trade number: fixed width, so comparing
+// strings compares orders). Both are edited as strings, with a fixed number of Redis calls (two
+// GETs, two SETs, the latest day's GET and SET) whatever the number of minutes. A hash of orders
+// by minute cost more than the rest of the script together: `HMGET` and `HSET` of a batch's
+// minutes scan a small hash's entries once per field.
 //
-// The series JSON is edited as a string rather than decoded and re-encoded. Updates come sorted by
-// minute, so the winners after the series' last minute (nearly all of them: trades arrive in
-// order) are appended in one concatenation; a winner at the last minute replaces its price with a
-// few substring operations; only an earlier minute parses the arrays. Prices stay the digits they
-// were sent as (cjson would print 14 significant digits).
+// Updates come sorted by minute, so the winners after the series' last minute (nearly all of them:
+// trades arrive in order) are appended in one concatenation; one at the last minute replaces its
+// price and order with a few substring operations; only an earlier minute parses the times. Prices
+// stay the digits they were sent as (cjson would print 14 significant digits).
 //
-// KEYS: latest series, latest date, the day's series, the day's per-minute tick orders
+// KEYS: latest series, latest date, the day's series, the day's orders, the day's orders as an
+// older ingestor kept them (a hash by minute; moved into the string the first time the day changes)
 // ARGV: date; then the updates, sorted by minute, as one string `minute order price minute ...`
 // (one argument rather than three per update: the client's cost is per argument)
 const APPLY_MINUTES = `
 local MARK = '"],"price":['
+local W = 16
 
 local function lastMinute(raw)
   local split = string.find(raw, MARK, 1, true)
   return string.sub(raw, split - 6, split - 1), split
 end
 
-local function put(raw, minute, price)
-  local last, split = lastMinute(raw)
-  local pricesFrom = split + #MARK
-  if minute == last then
-    local before = string.match(string.sub(raw, pricesFrom, -3), '^(.*),')
-    return string.sub(raw, 1, pricesFrom - 1) .. (before and (before .. ',') or '') .. price .. ']}'
-  end
-  local times, prices = {}, {}
+local function timesOf(raw, split)
+  local times = {}
   for time in string.gmatch(string.sub(raw, 10, split), '"(%d+)"') do times[#times + 1] = time end
-  for amount in string.gmatch(string.sub(raw, pricesFrom, -3), '(%d+)') do prices[#prices + 1] = amount end
+  return times
+end
+
+-- An update of a minute before the series' last: the times are parsed to find its place.
+local function putBefore(raw, orders, minute, order, price)
+  local _, split = lastMinute(raw)
+  local pricesFrom = split + #MARK
+  local times = timesOf(raw, split)
   local lo, hi = 1, #times
   while lo <= hi do
     local mid = math.floor((lo + hi) / 2)
     if times[mid] < minute then lo = mid + 1 else hi = mid - 1 end
   end
+  local at = (lo - 1) * W
+  local prices = {}
+  for amount in string.gmatch(string.sub(raw, pricesFrom, -3), '(%d+)') do prices[#prices + 1] = amount end
   if times[lo] == minute then
+    if order <= string.sub(orders, at + 1, at + W) then return raw, orders, false end
     prices[lo] = price
+    orders = string.sub(orders, 1, at) .. order .. string.sub(orders, at + W + 1)
   else
     table.insert(times, lo, minute)
     table.insert(prices, lo, price)
+    orders = string.sub(orders, 1, at) .. order .. string.sub(orders, at + 1)
   end
-  return '{"time":["' .. table.concat(times, '","') .. '"],"price":[' .. table.concat(prices, ',') .. ']}'
+  raw = '{"time":["' .. table.concat(times, '","') .. '"],"price":[' .. table.concat(prices, ',') .. ']}'
+  return raw, orders, true
 end
 
 local date = ARGV[1]
-local minutes, orders, prices = {}, {}, {}
-for minute, order, price in string.gmatch(ARGV[2], '(%d+) ([%d.]+) (%d+)') do
-  minutes[#minutes + 1] = minute
-  orders[#orders + 1] = order
-  prices[#prices + 1] = price
-end
-local lastOrders = redis.call('HMGET', KEYS[4], unpack(minutes))
-local ticks, winners = {}, {}
-for i = 1, #minutes do
-  local order = orders[i]
-  local last = lastOrders[i]
-  if (not last) or order > last then
-    ticks[#ticks + 1] = minutes[i]
-    ticks[#ticks + 1] = order
-    winners[#winners + 1] = i
-  end
-end
-if #winners == 0 then return 0 end
-redis.call('HSET', KEYS[4], unpack(ticks))
-
 local raw = redis.call('GET', KEYS[3])
-local w = 1
--- Winners at or before the series' last minute, one by one (rare).
-while raw and w <= #winners do
-  local i = winners[w]
-  if minutes[i] > lastMinute(raw) then break end
-  raw = put(raw, minutes[i], prices[i])
-  w = w + 1
+local orders = redis.call('GET', KEYS[4])
+local moved = false
+if raw and not orders then
+  local times = timesOf(raw, string.find(raw, MARK, 1, true))
+  local kept = redis.call('HMGET', KEYS[5], unpack(times))
+  -- A minute without a kept order (none should be) takes any update: spaces sort before digits.
+  for i = 1, #times do kept[i] = kept[i] or string.rep(' ', W) end
+  orders = table.concat(kept)
+  redis.call('DEL', KEYS[5])
+  moved = true
 end
--- The rest come after the last minute: appended together.
-if w <= #winners then
-  local newTimes, newPrices = {}, {}
-  for k = w, #winners do
-    local i = winners[k]
-    newTimes[#newTimes + 1] = minutes[i]
-    newPrices[#newPrices + 1] = prices[i]
+
+local changed = false
+local newTimes, newPrices, newOrders = {}, {}, {}
+for minute, order, price in string.gmatch(ARGV[2], '(%d+) ([%d.]+) (%d+)') do
+  local last = raw and #newTimes == 0 and lastMinute(raw)
+  if not last or minute > last then
+    newTimes[#newTimes + 1] = minute
+    newPrices[#newPrices + 1] = price
+    newOrders[#newOrders + 1] = order
+  elseif minute == last then
+    if order > string.sub(orders, -W) then
+      local _, split = lastMinute(raw)
+      local pricesFrom = split + #MARK
+      local before = string.match(string.sub(raw, pricesFrom, -3), '^(.*),')
+      raw = string.sub(raw, 1, pricesFrom - 1) .. (before and (before .. ',') or '') .. price .. ']}'
+      orders = string.sub(orders, 1, -W - 1) .. order
+      changed = true
+    end
+  else
+    local updated
+    raw, orders, updated = putBefore(raw, orders, minute, order, price)
+    changed = changed or updated
   end
+end
+if #newTimes > 0 then
   local times, amounts = table.concat(newTimes, '","'), table.concat(newPrices, ',')
   if raw then
     local _, split = lastMinute(raw)
     raw = string.sub(raw, 1, split) .. ',"' .. times .. string.sub(raw, split, -3) .. ',' .. amounts .. ']}'
+    orders = orders .. table.concat(newOrders)
   else
     raw = '{"time":["' .. times .. '"],"price":[' .. amounts .. ']}'
+    orders = table.concat(newOrders)
   end
+  changed = true
+end
+if not changed then
+  if moved then redis.call('SET', KEYS[4], orders) end
+  return 0
 end
 redis.call('SET', KEYS[3], raw)
+redis.call('SET', KEYS[4], orders)
 local latest = redis.call('GET', KEYS[2])
 if (not latest) or date >= latest then
   if latest ~= date then redis.call('SET', KEYS[2], date) end
@@ -116,7 +136,7 @@ export class MinuteSeriesStore {
   private readonly redis: RedisWithSeries;
 
   constructor(redis: Redis) {
-    redis.defineCommand('applyMinutes', { numberOfKeys: 4, lua: APPLY_MINUTES });
+    redis.defineCommand('applyMinutes', { numberOfKeys: 5, lua: APPLY_MINUTES });
     this.redis = redis as RedisWithSeries;
   }
 
@@ -149,7 +169,8 @@ export class MinuteSeriesStore {
         seriesKeys.latest(symbol),
         seriesKeys.latestDate(symbol),
         seriesKeys.day(symbol, date),
-        seriesKeys.dayTicks(symbol, date),
+        seriesKeys.dayOrders(symbol, date),
+        seriesKeys.legacyDayTicks(symbol, date),
         date,
         updates,
       );

@@ -162,9 +162,9 @@ describe('price ingestor when Redis refuses a write', () => {
   });
 
   it('commits nothing past the batch Redis refused, so a restart writes it', async () => {
-    // stock1's tick orders hold a string: every script call for stock1 fails (WRONGTYPE), while
-    // the other stocks' calls in the same pipelined writes succeed.
-    await redis.set('stock1:20261121:ticks', 'not a hash');
+    // stock1's trade orders key holds a hash: every script call for stock1 fails (WRONGTYPE),
+    // while the other stocks' calls in the same pipelined writes succeed.
+    await redis.hset('stock1:20261121:orders', 'not', 'a string');
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({
@@ -195,7 +195,7 @@ describe('price ingestor when Redis refuses a write', () => {
 
     // Redis takes stock1 now. Had any offset past its refused quotes been committed, the
     // restarted ingestor would not read them again and stock1 would stay incomplete.
-    await redis.del('stock1:20261121:ticks');
+    await redis.del('stock1:20261121:orders');
     const second = await startApp();
     try {
       const stock1 = await eventually(
