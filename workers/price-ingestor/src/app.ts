@@ -198,9 +198,11 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
       // but on a first deployment, so one metadata request on the admin client (connected anyway,
       // for the lag metric) checks; ensureTopics' own client (a connection and three requests
       // more, about 10 ms of every start and restart) only runs when it is missing.
-      await Promise.all([consumer.connect(), admin.connect()]);
-      if (!(await admin.listTopics()).includes(topic))
-        await ensureTopics(kafka, [topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR)]);
+      const [, topicExists] = await Promise.all([
+        consumer.connect(),
+        admin.connect().then(async () => (await admin.listTopics()).includes(topic)),
+      ]);
+      if (!topicExists) await ensureTopics(kafka, [topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR)]);
       await consumer.subscribe({ topic, fromBeginning: true });
       // Partitions taken away in a rebalance are no longer ours to commit.
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
