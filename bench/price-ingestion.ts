@@ -18,9 +18,10 @@ import { ensureKafka, median, quick, report, runStandalone, withPeakRss } from '
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? (quick ? 10_000 : 100_000));
 const STOCKS = 50;
-// Each side is measured this many times, interleaved: a run lasts under a second, so one late group
-// join or a neighbour's burst on the shared machine swings a single one.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 5));
+// Each side is measured this many times, interleaved: a run lasts a quarter of a second, so one late
+// group join or a neighbour's burst on the shared machine swings a single one (the bare loop's
+// rate moved 1.8x between rounds of one run), and medians of 5 still moved 0.1x between runs.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 9));
 const logger = createLogger({ service: 'bench', level: 'silent' });
 
 /** A trading day of ticks spread over 50 stocks and 210 minutes, in trading order. */
