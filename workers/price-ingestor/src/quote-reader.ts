@@ -27,6 +27,9 @@ const DATE = bytesOf('","date":"');
 const TIME = bytesOf('","time":"');
 const SEQ = bytesOf('","seq":');
 const PRICE = bytesOf(',"price":');
+const TIME_W = new DataView(TIME.buffer);
+const SEQ_W = new DataView(SEQ.buffer);
+const PRICE_W = new DataView(PRICE.buffer);
 const CLOSE = 0x7d;
 const ZERO = 0x30;
 /** Distinct stock-days remembered; past this the memory starts afresh (a burst of bad prefixes, say). */
@@ -67,10 +70,10 @@ export class QuoteReader {
 
   /** Whether `b` was a valid quote in encodePriceQuote's exact layout (and is now in `fold`). */
   private readCanonical(b: Buffer, fold: MinuteFold): boolean {
-    const trade = readTrade(b);
+    if (this.view.buffer !== b.buffer) this.view = new DataView(b.buffer);
+    const trade = readTrade(b, this.view);
     if (!trade) return false;
     const prefixEnd = trade.prefixEnd;
-    if (this.view.buffer !== b.buffer) this.view = new DataView(b.buffer);
     const hash = hashOf(this.view, b.byteOffset, prefixEnd);
     let known = this.prefixes.get(hash);
     if (!known || !sameBytes(this.view, b.byteOffset, known.bytes, prefixEnd)) {
@@ -118,7 +121,8 @@ const lastTrade = { time: 0, seq: 0, price: 0, prefixEnd: 0 };
  * from the end (so that finding where the prefix ends costs no search): the trade, and where the
  * prefix ends; undefined if the tail is anything else.
  */
-function readTrade(b: Buffer): typeof lastTrade | undefined {
+function readTrade(b: Buffer, view: DataView): typeof lastTrade | undefined {
+  const base = b.byteOffset;
   const priceEnd = b.length - 1;
   if (priceEnd < 0 || b[priceEnd] !== CLOSE) return undefined;
   const priceStart = digitsStart(b, priceEnd);
@@ -128,7 +132,7 @@ function readTrade(b: Buffer): typeof lastTrade | undefined {
   if (!Number.isSafeInteger(price)) return undefined;
 
   const seqEnd = priceStart - PRICE.length;
-  if (!holds(b, seqEnd, PRICE)) return undefined;
+  if (seqEnd < 0 || !holdsWords(view, base + seqEnd, PRICE_W)) return undefined;
   const seqStart = digitsStart(b, seqEnd);
   // JSON numbers have no leading zeros; 9 digits at most (999,999,999).
   if (seqEnd - seqStart < 1 || seqEnd - seqStart > 9 || (b[seqStart] === ZERO && seqEnd - seqStart > 1)) {
@@ -136,7 +140,7 @@ function readTrade(b: Buffer): typeof lastTrade | undefined {
   }
 
   const timeEnd = seqStart - SEQ.length;
-  if (!holds(b, timeEnd, SEQ)) return undefined;
+  if (timeEnd < 0 || !holdsWords(view, base + timeEnd, SEQ_W)) return undefined;
   const timeStart = timeEnd - 6;
   if (timeStart < 0 || digitsStart(b, timeEnd) > timeStart) return undefined;
   const time = digits(b, timeStart, timeEnd);
@@ -144,7 +148,7 @@ function readTrade(b: Buffer): typeof lastTrade | undefined {
   if (time >= 240_000 || Math.floor(time / 100) % 100 > 59 || time % 100 > 59) return undefined;
 
   const prefixEnd = timeStart - TIME.length;
-  if (!holds(b, prefixEnd, TIME)) return undefined;
+  if (prefixEnd < 0 || !holdsWords(view, base + prefixEnd, TIME_W)) return undefined;
   lastTrade.time = time;
   lastTrade.seq = digits(b, seqStart, seqEnd);
   lastTrade.price = price;
@@ -177,6 +181,15 @@ function scanPrefix(b: Buffer, end: number): { symbol: string; date: string } | 
 function holds(b: Buffer, at: number, expected: Uint8Array): boolean {
   if (at < 0 || at + expected.length > b.length) return false;
   for (let i = 0; i < expected.length; i += 1) if (b[at + i] !== expected[i]) return false;
+  return true;
+}
+
+/** Whether `view` holds `expected` (a literal's `words`) at `from`, four bytes at a time. */
+function holdsWords(view: DataView, from: number, words: DataView): boolean {
+  const length = words.byteLength;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) if (view.getInt32(from + i, true) !== words.getInt32(i, true)) return false;
+  for (; i < length; i += 1) if (view.getUint8(from + i) !== words.getUint8(i)) return false;
   return true;
 }
 
