@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin, type Consumer, type ITopicConfig, type LogEntry } from 'kafkajs';
+import './kafka-request-queue';
 import type { Logger } from './logger';
 
 export interface KafkaOptions {
