@@ -27,6 +27,8 @@ import { MinuteFold } from './minute-fold';
 const APPLY_MINUTES = `
 local MARK = '"],"price":['
 local W = 16
+-- The minutes list: each hhmm00 and the three bytes that join it to the next.
+local MINUTE_STRIDE = 9
 
 local function lastMinute(raw)
   local split = string.find(raw, MARK, 1, true)
@@ -39,9 +41,9 @@ local function timesOf(raw, split)
   return times
 end
 
--- An update of a minute before the series' last: the times are parsed to find its place.
-local function putBefore(raw, orders, minute, order, price)
-  local _, split = lastMinute(raw)
+-- An update of a minute before the series' last (whose times end at split): the times are
+-- parsed to find its place.
+local function putBefore(raw, split, orders, minute, order, price)
   local pricesFrom = split + #MARK
   local times = timesOf(raw, split)
   local lo, hi = 1, #times
@@ -70,7 +72,8 @@ local raw = redis.call('GET', KEYS[3])
 local orders = redis.call('GET', KEYS[4])
 local moved = false
 if raw and not orders then
-  local times = timesOf(raw, string.find(raw, MARK, 1, true))
+  local _, split = lastMinute(raw)
+  local times = timesOf(raw, split)
   local kept = redis.call('HMGET', KEYS[5], unpack(times))
   -- A minute without a kept order (none should be) takes any update: spaces sort before digits.
   for i = 1, #times do kept[i] = kept[i] or string.rep(' ', W) end
@@ -95,13 +98,13 @@ local i = 1
 -- Updates at or before the series' last minute, one by one (the first of a batch often
 -- continues the last minute; earlier ones are rare).
 while raw and i <= count do
-  local minute = string.sub(minutes, (i - 1) * 9 + 1, (i - 1) * 9 + 6)
+  local minute = string.sub(minutes, (i - 1) * MINUTE_STRIDE + 1, (i - 1) * MINUTE_STRIDE + 6)
   local last, split = lastMinute(raw)
   if minute > last then break end
   local order, price = string.sub(orderList, (i - 1) * W + 1, i * W), nextPrice()
   if minute < last then
     local updated
-    raw, orders, updated = putBefore(raw, orders, minute, order, price)
+    raw, orders, updated = putBefore(raw, split, orders, minute, order, price)
     changed = changed or updated
   elseif order > string.sub(orders, -W) then
     local pricesFrom = split + #MARK
@@ -114,7 +117,7 @@ while raw and i <= count do
 end
 -- The rest come after the last minute: appended together, as the lists came.
 if i <= count then
-  local times = string.sub(minutes, (i - 1) * 9 + 1)
+  local times = string.sub(minutes, (i - 1) * MINUTE_STRIDE + 1)
   local amounts = string.sub(priceList, priceFrom)
   local newOrders = string.sub(orderList, (i - 1) * W + 1)
   if raw then

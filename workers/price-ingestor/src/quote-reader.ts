@@ -132,7 +132,7 @@ function readTrade(b: Buffer, view: DataView): typeof lastTrade | undefined {
   if (!Number.isSafeInteger(price)) return undefined;
 
   const seqEnd = priceStart - PRICE.length;
-  if (seqEnd < 0 || !holdsWords(view, base + seqEnd, PRICE_W)) return undefined;
+  if (seqEnd < 0 || !sameBytes(view, base + seqEnd, PRICE_W, PRICE.length)) return undefined;
   const seqStart = digitsStart(b, seqEnd);
   // JSON numbers have no leading zeros; 9 digits at most (999,999,999).
   if (seqEnd - seqStart < 1 || seqEnd - seqStart > 9 || (b[seqStart] === ZERO && seqEnd - seqStart > 1)) {
@@ -140,7 +140,7 @@ function readTrade(b: Buffer, view: DataView): typeof lastTrade | undefined {
   }
 
   const timeEnd = seqStart - SEQ.length;
-  if (timeEnd < 0 || !holdsWords(view, base + timeEnd, SEQ_W)) return undefined;
+  if (timeEnd < 0 || !sameBytes(view, base + timeEnd, SEQ_W, SEQ.length)) return undefined;
   const timeStart = timeEnd - 6;
   if (timeStart < 0 || digitsStart(b, timeEnd) > timeStart) return undefined;
   const time = digits(b, timeStart, timeEnd);
@@ -148,7 +148,7 @@ function readTrade(b: Buffer, view: DataView): typeof lastTrade | undefined {
   if (time >= 240_000 || Math.floor(time / 100) % 100 > 59 || time % 100 > 59) return undefined;
 
   const prefixEnd = timeStart - TIME.length;
-  if (prefixEnd < 0 || !holdsWords(view, base + prefixEnd, TIME_W)) return undefined;
+  if (prefixEnd < 0 || !sameBytes(view, base + prefixEnd, TIME_W, TIME.length)) return undefined;
   lastTrade.time = time;
   lastTrade.seq = digits(b, seqStart, seqEnd);
   lastTrade.price = price;
@@ -181,15 +181,6 @@ function scanPrefix(b: Buffer, end: number): { symbol: string; date: string } | 
 function holds(b: Buffer, at: number, expected: Uint8Array): boolean {
   if (at < 0 || at + expected.length > b.length) return false;
   for (let i = 0; i < expected.length; i += 1) if (b[at + i] !== expected[i]) return false;
-  return true;
-}
-
-/** Whether `view` holds `expected` (a literal's `words`) at `from`, four bytes at a time. */
-function holdsWords(view: DataView, from: number, words: DataView): boolean {
-  const length = words.byteLength;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) if (view.getInt32(from + i, true) !== words.getInt32(i, true)) return false;
-  for (; i < length; i += 1) if (view.getUint8(from + i) !== words.getUint8(i)) return false;
   return true;
 }
 
