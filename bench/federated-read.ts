@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dropDatabase, InternalTokens } from '@brokerage/common';
-import { freePort, spawnService, type ServiceProcess } from '../test/support/processes';
+import { freePort, type ServiceProcess } from '../test/support/processes';
 import type { LoadPlan, LoadResult } from './federated-read-load';
 import { benchSecrets } from './security';
-import { quick, report, root, runStandalone, type Figure } from './support';
+import { quick, report, root, runStandalone, spawnBenchService, type Figure } from './support';
 
 // Scenario: a federated read, `{ listings(pageSize: 10) { id price listingType user { id name } } }`
 // (the listings subgraph, then the users subgraph for the owners), 50 connections, against:
@@ -133,14 +133,14 @@ export async function run() {
   const processes: ServiceProcess[] = [];
   const base = { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...secrets };
   try {
-    const users = await spawnService('subgraphs/users/src/index.ts', {
+    const users = await spawnBenchService('subgraphs/users/src/index.ts', {
       ...base,
       DATABASE_URL: databases.users,
     });
     processes.push(users);
     await users.ready(60_000);
     const usersUrl = `http://127.0.0.1:${users.port}/graphql`;
-    const listings = await spawnService('subgraphs/listings/src/index.ts', {
+    const listings = await spawnBenchService('subgraphs/listings/src/index.ts', {
       ...base,
       DATABASE_URL: databases.listings,
       USERS_SUBGRAPH_URL: usersUrl,
@@ -208,12 +208,12 @@ export async function run() {
     };
 
     const targets: Target[] = [];
-    const ours = await spawnService('gateway/src/index.ts', gatewayEnv);
+    const ours = await spawnBenchService('gateway/src/index.ts', gatewayEnv);
     processes.push(ours);
     await ours.ready(60_000);
     targets.push(await measure('our gateway', ours));
 
-    const unshared = await spawnService('gateway/src/index.ts', {
+    const unshared = await spawnBenchService('gateway/src/index.ts', {
       ...gatewayEnv,
       SUBGRAPH_SHARE_IN_FLIGHT: 'false',
     });

@@ -6,18 +6,13 @@ import {
   DEFAULT_JWT_ISSUER,
   dropDatabase,
   ensureTopics,
-  loadConfig,
   signUserToken,
 } from '@brokerage/common';
 import type { Kafka } from 'kafkajs';
-import { stocksConfigSchema } from '../subgraphs/stocks/src/config';
-import { start as startStocks } from '../subgraphs/stocks/src/server';
-import { usersConfigSchema } from '../subgraphs/users/src/config';
-import { start as startUsers } from '../subgraphs/users/src/server';
-import { spawnService, type ServiceProcess } from '../test/support/processes';
+import type { ServiceProcess } from '../test/support/processes';
 import { MinuteSeriesStore } from '../workers/price-ingestor/src/minute-series-store';
 import { benchSecrets } from './security';
-import { ensureKafka } from './support';
+import { ensureKafka, spawnBenchService } from './support';
 
 export const BENCH_STOCK_ID = '44891482026867833';
 
@@ -56,11 +51,11 @@ export async function graphql<T>(
 }
 
 /**
- * The trading side of the system for benchmarks: the gateway and the orders subgraph as processes
- * of their own (what is measured), the users and stocks subgraphs in this process, fresh databases,
- * topics and keys, and production settings (secrets of the run's own, mutation rate limit out of
- * the way: the benchmarks send thousands of orders as one user). No verifier: orders stay IN_PROGRESS unless the
- * benchmark publishes outcomes itself.
+ * The trading side of the system for benchmarks: the users, stocks and orders subgraphs and the
+ * gateway, each a process of its own as deployed (the bench process holds only the clients), with
+ * fresh databases, topics and keys, and production settings (secrets of the run's own, mutation
+ * rate limit out of the way: the benchmarks send thousands of orders as one user). No verifier:
+ * orders stay IN_PROGRESS unless the benchmark publishes outcomes itself.
  */
 export async function startBenchStack(statusChannelPrefix: string): Promise<BenchStack> {
   const logger = createLogger({ service: 'bench', level: 'silent' });
@@ -87,7 +82,6 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     { stockId: BENCH_STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 100 },
   ]);
   const secrets = benchSecrets();
-  const base = { PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'silent', ...secrets };
   const signAs = async (userId: string, admin = false) => ({
     authorization: `Bearer ${await signUserToken(
       { secret: secrets.JWT_SECRET, issuer: DEFAULT_JWT_ISSUER, audience: DEFAULT_JWT_AUDIENCE },
@@ -95,22 +89,9 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
       { admin, expiresIn: '2h' },
     )}`,
   });
-  const users = await startUsers(
-    loadConfig(usersConfigSchema, { ...base, DATABASE_URL: databases.users }),
-    logger,
-  );
-  const stocks = await startStocks(
-    loadConfig(stocksConfigSchema, {
-      ...base,
-      DATABASE_URL: databases.stocks,
-      PRICES_KEY_PREFIX: pricesKeyPrefix,
-    }),
-    logger,
-  );
   const processes: ServiceProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map((service) => service.kill('SIGTERM')));
-    await Promise.all([users.stop(), stocks.stop()]);
     await Promise.all(Object.values(databases).map((url) => dropDatabase(url)));
     const keys = await redis.keys(`${pricesKeyPrefix}*`);
     if (keys.length > 0) await redis.del(...keys.map((key) => key.slice(pricesKeyPrefix.length)));
@@ -121,26 +102,44 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     await admin.disconnect();
   };
   try {
-    const orders = await spawnService('subgraphs/orders/src/index.ts', {
+    // Every service in a process of its own, as deployed: a client sharing an event loop with the
+    // users service would wait for its credit calls, and the timings would be the bench's own.
+    const [users, stocks] = await Promise.all([
+      spawnBenchService('subgraphs/users/src/index.ts', {
+        NODE_ENV: 'production',
+        ...secrets,
+        DATABASE_URL: databases.users,
+      }),
+      spawnBenchService('subgraphs/stocks/src/index.ts', {
+        NODE_ENV: 'production',
+        ...secrets,
+        DATABASE_URL: databases.stocks,
+        PRICES_KEY_PREFIX: pricesKeyPrefix,
+      }),
+    ]);
+    processes.push(users, stocks);
+    await Promise.all([users.ready(60_000), stocks.ready(60_000)]);
+    const subgraphUrl = (service: ServiceProcess) => `http://127.0.0.1:${service.port}/graphql`;
+    const orders = await spawnBenchService('subgraphs/orders/src/index.ts', {
       NODE_ENV: 'production',
       ...secrets,
       KAFKA_BROKERS: brokers.join(','),
       DATABASE_URL: databases.orders,
-      USERS_SUBGRAPH_URL: users.url,
-      STOCKS_SUBGRAPH_URL: stocks.url,
+      USERS_SUBGRAPH_URL: subgraphUrl(users),
+      STOCKS_SUBGRAPH_URL: subgraphUrl(stocks),
       ...topics,
       CONSUMER_GROUP: `bench-orders-${suffix}`,
       STATUS_CHANNEL_PREFIX: statusChannelPrefix,
     });
     processes.push(orders);
     await orders.ready(60_000);
-    const gateway = await spawnService('gateway/src/index.ts', {
+    const gateway = await spawnBenchService('gateway/src/index.ts', {
       NODE_ENV: 'production',
       ...secrets,
       RATE_LIMIT_MUTATIONS: '1000000000',
-      SUBGRAPH_USERS_URL: users.url,
-      SUBGRAPH_STOCKS_URL: stocks.url,
-      SUBGRAPH_ORDERS_URL: `http://127.0.0.1:${orders.port}/graphql`,
+      SUBGRAPH_USERS_URL: subgraphUrl(users),
+      SUBGRAPH_STOCKS_URL: subgraphUrl(stocks),
+      SUBGRAPH_ORDERS_URL: subgraphUrl(orders),
       SUBGRAPH_LISTINGS_URL: 'http://127.0.0.1:9/graphql',
       ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
     });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { spawnService, type ServiceProcess } from '../test/support/processes';
 
 export const root = path.resolve(__dirname, '..');
 
@@ -25,6 +26,24 @@ export async function ensureKafka(): Promise<string[]> {
     startedKafka = true;
   }
   return ['127.0.0.1:9092'];
+}
+
+let built = false;
+
+/**
+ * Starts a service as production runs it: its bundle from `npm run build` (built once per run, so
+ * that the figures are those of the code in the checkout), with the image's node flags. Source run
+ * through tsx carries the loader's own thread, compile caches and source maps, which the image has
+ * none of.
+ */
+export async function spawnBenchService(entry: string, env: Record<string, string>): Promise<ServiceProcess> {
+  if (!built) {
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build.ts')], {
+      stdio: 'ignore',
+    });
+    built = true;
+  }
+  return spawnService(entry, env, { built: true });
 }
 
 /** Stops the broker if this run started it (as the tests do), unless KEEP_KAFKA=1 keeps it for the next. */

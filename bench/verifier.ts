@@ -8,9 +8,8 @@ import {
   verificationOutcomeSchema,
   type VerificationRequest,
 } from '@brokerage/common';
-import { spawnService } from '../test/support/processes';
 import { start as startVerificationApi } from '../workers/verification-api/src/server';
-import { ensureKafka, percentile, quick, report, runStandalone } from './support';
+import { ensureKafka, percentile, quick, report, runStandalone, spawnBenchService } from './support';
 
 // Scenario: 10,000 verification requests at once, against an API that never answers in time.
 // One verifier process must hold all 10,000 calls in flight and abandon each at the stall limit:
@@ -53,7 +52,7 @@ export async function run() {
     },
     logger,
   );
-  const verifier = await spawnService('workers/verifier/src/index.ts', {
+  const verifier = await spawnBenchService('workers/verifier/src/index.ts', {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     KAFKA_BROKERS: brokers.join(','),

@@ -141,7 +141,7 @@ describe('order flow recovery', () => {
   }, 120_000);
 
   async function started(entry: string, env: Record<string, string>, port?: number) {
-    const service = await spawnService(entry, env, port);
+    const service = await spawnService(entry, env, { port });
     processes.push(service);
     await service.ready(60_000);
     return service;
