@@ -9,13 +9,18 @@ describe('subgraph fetcher', () => {
   const received: Array<{ body: string; headers: IncomingMessage['headers'] }> = [];
 
   beforeAll(async () => {
-    // Answers each call after 50 ms with the body it was sent, so that calls overlap.
+    // Answers each call after 50 ms with the body it was sent, so that calls overlap (with the
+    // status a test asks for).
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
         received.push({ body, headers: req.headers });
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body), 50);
+        const status = Number(req.headers['x-answer-status'] ?? 200);
+        setTimeout(
+          () => res.writeHead(status, { 'content-type': 'application/json', 'x-seen': ['1', '2'] }).end(body),
+          50,
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -55,5 +60,19 @@ describe('subgraph fetcher', () => {
     ]);
     expect(received).toHaveLength(4);
     expect(received.filter(({ headers }) => headers['x-caller-token'] === 'b')).toHaveLength(1);
+  });
+
+  it("hands the data source the subgraph's status, headers and body, read once", async () => {
+    const body = JSON.stringify({ query: 'query{listings{id}}' });
+    const response = await fetcher
+      .forSubgraph('test')(url, { method: 'POST', headers: { 'x-answer-status': '503' }, body })
+      .then((answer) => answer.clone());
+    expect(response).toMatchObject({ ok: false, status: 503, statusText: 'Service Unavailable' });
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('x-seen')).toBe('1, 2');
+    expect(await response.json()).toEqual(JSON.parse(body));
+    // As with fetch, a body is read once: a data source reading it twice would be a bug to surface.
+    expect(response.bodyUsed).toBe(true);
+    await expect(response.text()).rejects.toThrow(TypeError);
   });
 });
