@@ -134,6 +134,7 @@ export async function start(
     apollo: () => apollo!,
     authenticator,
     validationRules: limitRules,
+    maxTokens: config.MAX_TOKENS,
     maxPayloadBytes: config.MAX_BODY_BYTES,
     schema: () => apiSchema!,
     feed,

@@ -109,7 +109,18 @@ describe('limits that keep one request from hurting the API', () => {
       await asAdmin(),
     );
     await expect(deep.completed).rejects.toThrow(/at most 10/);
+    await expect(deep.completed).rejects.toThrow(/GRAPHQL_VALIDATION_FAILED/);
     await deep.dispose();
+    // Parsing stops at the token limit, as over HTTP; the client gets the error, not a closed socket.
+    const fields = Array.from({ length: LIMITS.tokens }, () => 'id').join(' ');
+    const long = subscribe(
+      url,
+      `subscription { orderStatus(orderId: "1") { ${fields} } }`,
+      {},
+      await asAdmin(),
+    );
+    await expect(long.completed).rejects.toThrow(/GRAPHQL_PARSE_FAILED/);
+    await long.dispose();
     // A message over the body limit closes the socket (1009, message too big) unread.
     const huge = subscribe(url, `subscription ($pad: String) { orderStatus(orderId: "1") { id } }`, {
       pad: 'x'.repeat(LIMITS.bodyBytes),

@@ -12,8 +12,6 @@ import {
   type OrderView,
 } from '@brokerage/common';
 import {
-  specifiedRules,
-  validate,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
@@ -26,6 +24,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../security/authentication';
 import type { GatewayContext } from '../server';
 import type { OrderStatusFeed } from './order-status-feed';
+import { OperationDocuments } from './operation-documents';
 import { answerFromEvent, carriesAll, ownFieldsSelected } from './order-state-from-event';
 import { STATUS_PROBE, toOrderStatusQuery } from './order-status-query';
 
@@ -36,6 +35,8 @@ export interface SubscriptionServerOptions {
   authenticator: Authenticator;
   /** The gateway's operation limits, applied to what arrives over the socket too. */
   validationRules: ValidationRule[];
+  /** The most tokens a document may have (the HTTP path's parse limit). */
+  maxTokens: number;
   /** The largest message a client may send (the HTTP body limit). */
   maxPayloadBytes: number;
   schema: () => GraphQLSchema;
@@ -200,13 +201,20 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     path: options.path,
     maxPayload: options.maxPayloadBytes,
   });
-  const rules = [...specifiedRules, ...options.validationRules];
+  const documents = new OperationDocuments({ maxTokens: options.maxTokens, rules: options.validationRules });
   // A socket's caller is established once, when it connects, and holds for all its operations.
   const callers = new WeakMap<WebSocket, Caller>();
   const server = useServer<Record<string, unknown>>(
     {
       schema: () => options.schema(),
-      validate: (schema, document) => validate(schema, document, rules),
+      // Parsed and validated here, once per distinct operation, instead of by graphql-ws per
+      // subscription; a refused operation is answered with its errors and the socket stays open.
+      onSubscribe: (_ctx, _id, payload) => {
+        const schema = options.schema();
+        const document = documents.prepare(schema, payload.query);
+        if (!('kind' in document)) return [...document];
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+      },
       onConnect: async (ctx) => {
         try {
           callers.set(
