@@ -55,5 +55,9 @@ COPY data/price_data.csv data/
 USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps"]
+# No --enable-source-maps: it keeps the parsed source map of every module loaded, dependencies
+# included (17 MB more live heap for a service, which each major GC marks). The bundles are not
+# minified, so their stack traces read as they are; NODE_OPTIONS=--enable-source-maps maps them
+# back to the TypeScript sources when wanted.
+ENTRYPOINT ["/usr/bin/tini", "--", "node"]
 CMD ["gateway/dist/index.js"]

@@ -32,7 +32,7 @@ let built = false;
 
 /**
  * Starts a service as production runs it: its bundle from `npm run build` (built once per run, so
- * that the figures are those of the code in the checkout), with the image's node flags. Source run
+ * that the figures are those of the code in the checkout), as the image's ENTRYPOINT runs it. Source run
  * through tsx carries the loader's own thread, compile caches and source maps, which the image has
  * none of.
  */

@@ -41,7 +41,7 @@ function commandLine(entry: string, built: boolean): string[] {
   const bundle = entry.replace(/\/src\/index\.ts$/, '/dist/index.js');
   if (bundle === entry) throw new Error(`${entry} is not a service entry point (<service>/src/index.ts)`);
   // As the Dockerfile's ENTRYPOINT runs it.
-  return ['--enable-source-maps', path.join(root, bundle)];
+  return [path.join(root, bundle)];
 }
 
 /** Runs a service's entry point as a real process, as `npm run dev` and production do. */
