@@ -42,9 +42,9 @@ describe('operation documents', () => {
     documents.prepare(schema, query);
     // The same text, now asking for a field the new schema no longer has.
     const without = buildSchema('type Query { order(id: ID!): Order } type Order { id: ID! }');
-    const errors = documents.prepare(without, query);
+    const errors = documents.prepare(without, query) as GraphQLError[];
     expect(counter.validations).toBe(2);
-    expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/status/) })]);
+    expect(errors.map(({ message }) => message)).toEqual([expect.stringMatching(/"status"/)]);
   });
 
   it('refuses with the codes the HTTP path gives: parse failed, validation failed', () => {
