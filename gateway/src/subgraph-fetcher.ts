@@ -19,6 +19,9 @@ interface Answer {
   body: string;
 }
 
+/** A 2xx status, as fetch's `Response.ok` says. */
+const succeeded = (status: number): boolean => status >= 200 && status < 300;
+
 /**
  * What the gateway's data sources read of a fetch Response, over an answer already read: its
  * status, headers and body, once.
@@ -44,7 +47,7 @@ class SubgraphResponse implements FetcherResponse {
   }
 
   get ok(): boolean {
-    return this.answer.status >= 200 && this.answer.status < 300;
+    return succeeded(this.answer.status);
   }
 
   get bodyUsed(): boolean {
@@ -155,8 +158,7 @@ export function createSubgraphFetcher({
           headers: headerPairs(response.headers),
           body: await response.body.text(),
         };
-        const ok = answer.status >= 200 && answer.status < 300;
-        stop({ outcome: ok ? 'ok' : `http_${answer.status}` });
+        stop({ outcome: succeeded(answer.status) ? 'ok' : `http_${answer.status}` });
         return answer;
       } catch (error) {
         stop({ outcome: 'error' });
