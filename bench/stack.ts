@@ -82,6 +82,8 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     { stockId: BENCH_STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 100 },
   ]);
   const secrets = benchSecrets();
+  /** What every service of the stack runs with: production mode and the run's own secrets. */
+  const production = { NODE_ENV: 'production', ...secrets };
   const signAs = async (userId: string, admin = false) => ({
     authorization: `Bearer ${await signUserToken(
       { secret: secrets.JWT_SECRET, issuer: DEFAULT_JWT_ISSUER, audience: DEFAULT_JWT_AUDIENCE },
@@ -106,13 +108,11 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     // users service would wait for its credit calls, and the timings would be the bench's own.
     const [users, stocks] = await Promise.all([
       spawnBenchService('subgraphs/users/src/index.ts', {
-        NODE_ENV: 'production',
-        ...secrets,
+        ...production,
         DATABASE_URL: databases.users,
       }),
       spawnBenchService('subgraphs/stocks/src/index.ts', {
-        NODE_ENV: 'production',
-        ...secrets,
+        ...production,
         DATABASE_URL: databases.stocks,
         PRICES_KEY_PREFIX: pricesKeyPrefix,
       }),
@@ -121,8 +121,7 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     await Promise.all([users.ready(60_000), stocks.ready(60_000)]);
     const subgraphUrl = (service: ServiceProcess) => `http://127.0.0.1:${service.port}/graphql`;
     const orders = await spawnBenchService('subgraphs/orders/src/index.ts', {
-      NODE_ENV: 'production',
-      ...secrets,
+      ...production,
       KAFKA_BROKERS: brokers.join(','),
       DATABASE_URL: databases.orders,
       USERS_SUBGRAPH_URL: subgraphUrl(users),
@@ -134,8 +133,7 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     processes.push(orders);
     await orders.ready(60_000);
     const gateway = await spawnBenchService('gateway/src/index.ts', {
-      NODE_ENV: 'production',
-      ...secrets,
+      ...production,
       RATE_LIMIT_MUTATIONS: '1000000000',
       SUBGRAPH_USERS_URL: subgraphUrl(users),
       SUBGRAPH_STOCKS_URL: subgraphUrl(stocks),

@@ -31,10 +31,9 @@ export async function ensureKafka(): Promise<string[]> {
 let built = false;
 
 /**
- * Starts a service as production runs it: its bundle from `npm run build` (built once per run, so
- * that the figures are those of the code in the checkout), as the image's ENTRYPOINT runs it. Source run
- * through tsx carries the loader's own thread, compile caches and source maps, which the image has
- * none of.
+ * Starts a service as the image's ENTRYPOINT does: its bundle from `npm run build`, built once per
+ * run so that the figures are those of the code checked out. Source run through tsx carries the
+ * loader's own thread, compile caches and source maps, which the image has none of.
  */
 export async function spawnBenchService(entry: string, env: Record<string, string>): Promise<ServiceProcess> {
   if (!built) {
