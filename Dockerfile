@@ -59,5 +59,8 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # included (17 MB more live heap for a service, which each major GC marks). The bundles are not
 # minified, so their stack traces read as they are; NODE_OPTIONS=--enable-source-maps maps them
 # back to the TypeScript sources when wanted.
-ENTRYPOINT ["/usr/bin/tini", "--", "node"]
+# --no-memory-reducer: V8 takes steady light load for idleness and runs back-to-back compacting
+# collections (30-50 ms pauses in the gateway); docs/deployment.md. Tests and benchmarks read the
+# flags from this line.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--no-memory-reducer"]
 CMD ["gateway/dist/index.js"]

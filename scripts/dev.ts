@@ -3,6 +3,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
 import { seed } from './seed';
+import { imageNodeFlags } from './image-node-flags';
 
 // `npm run dev`: the whole system on this machine. Starts Kafka (unless KAFKA_BROKERS names one),
 // every service as a local process in dependency order (each applies its own migrations), loads
@@ -78,11 +79,15 @@ async function waitUntilReady(spec: ServiceSpec, child: ChildProcess, timeoutMs 
 }
 
 function startService(spec: ServiceSpec, index: number): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, spec.entry)], {
-    cwd: root,
-    env: { ...process.env, PORT: String(spec.port), ...spec.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...imageNodeFlags(), '--import', 'tsx', path.join(root, spec.entry)],
+    {
+      cwd: root,
+      env: { ...process.env, PORT: String(spec.port), ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const color = colors[index % colors.length]!;
   pipeLogs(spec.name, color, child.stdout);
   pipeLogs(spec.name, color, child.stderr);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { imageNodeFlags } from '../../scripts/image-node-flags';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -37,11 +38,11 @@ export interface SpawnOptions {
 
 /** The command line that runs a service from its entry point (`<service>/src/index.ts`). */
 function commandLine(entry: string, built: boolean): string[] {
-  if (!built) return ['--import', 'tsx', path.join(root, entry)];
+  if (!built) return [...imageNodeFlags(), '--import', 'tsx', path.join(root, entry)];
   const bundle = entry.replace(/\/src\/index\.ts$/, '/dist/index.js');
   if (bundle === entry) throw new Error(`${entry} is not a service entry point (<service>/src/index.ts)`);
-  // As the Dockerfile's ENTRYPOINT runs it.
-  return [path.join(root, bundle)];
+  // As the image's ENTRYPOINT runs it.
+  return [...imageNodeFlags(), path.join(root, bundle)];
 }
 
 /** Runs a service's entry point as a real process, as `npm run dev` and production do. */
