@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   createKafka,
   createLogger,
@@ -8,7 +9,7 @@ import {
 } from '@brokerage/common';
 import { subscribe, type Subscription } from '../test/support/subscriptions';
 import { BENCH_STOCK_ID, graphql, startBenchStack } from './stack';
-import { ensureKafka, percentile, quick, report, runStandalone } from './support';
+import { ensureKafka, percentile, quick, report, root, runStandalone } from './support';
 
 // Scenario: 1,000 clients each watch one IN_PROGRESS order over graphql-ws. For each order an
 // outcome is published to Kafka (as the verifier does); how long until its client receives the
@@ -38,6 +39,28 @@ const rssMb = (pid: number, field = 'VmRSS') =>
   1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * BENCH_SAMPLES=1: every outcome's and bare message's send time (Unix ms) and latency (ms; null if
+ * never delivered) in bench/results/order-status-delivery.samples.json, to line the slow ones up
+ * with what the processes did at that moment (SERVICE_NODE_FLAGS=--trace-gc, SERVICE_LOG_DIR).
+ */
+function writeSamples(
+  delivery: Array<[sentAt: number, deliveredAt: number | undefined]>,
+  bare: ReadonlyArray<readonly [sentAt: number, ms: number | undefined]>,
+): void {
+  const unixMs = (at: number) => Math.round((performance.timeOrigin + at) * 1000) / 1000;
+  const dir = path.join(root, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'order-status-delivery.samples.json'),
+    JSON.stringify({
+      warmup: WARMUP,
+      delivery: delivery.map(([at, done]) => [unixMs(at), done === undefined ? null : done - at]),
+      bare: bare.map(([at, ms]) => [unixMs(at), ms ?? null]),
+    }),
+  );
+}
+
 /** A plain kafkajs producer and consumer on a topic of their own: Kafka's own latency, nothing else. */
 async function startBareKafkaLoop(brokers: string[], topic: string) {
   const kafka = createKafka({ clientId: 'bench-bare', brokers, logger });
@@ -62,6 +85,8 @@ async function startBareKafkaLoop(brokers: string[], topic: string) {
   return {
     /** Produce-to-consume latencies after the warm-up. */
     measured: () => latencies.slice(WARMUP).filter((ms) => ms !== undefined),
+    /** Every message's send time and latency, warm-up included, for BENCH_SAMPLES. */
+    samples: () => latencies.map((ms, index) => [sentAt.get(String(index))!, ms] as const),
     send(index: number) {
       sentAt.set(String(index), performance.now());
       void producer.send({ topic, acks: -1, messages: [{ key: String(index), value: 'x' }] });
@@ -145,6 +170,11 @@ export async function run() {
       .slice(WARMUP)
       .filter((id) => deliveredAt.has(id))
       .map((id) => deliveredAt.get(id)! - publishedAt.get(id)!);
+    if (process.env.BENCH_SAMPLES === '1')
+      writeSamples(
+        orderIds.map((id) => [publishedAt.get(id)!, deliveredAt.get(id)]),
+        bare.samples(),
+      );
     const completed = watches.filter(
       ({ results }) => results.at(-1)?.data?.orderStatus.status === 'COMPLETED',
     ).length;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { imageNodeFlags } from '../../scripts/image-node-flags';
@@ -36,13 +37,24 @@ export interface SpawnOptions {
   built?: boolean;
 }
 
+/**
+ * For investigations: SERVICE_NODE_FLAGS adds node flags to every service started here (after the
+ * image's, e.g. `--trace-gc`), and SERVICE_LOG_DIR keeps each one's output in
+ * `<dir>/<service>-<pid>.log`, whose first line is the spawn time (Unix ms) to line events up by.
+ */
+const investigation = {
+  flags: process.env.SERVICE_NODE_FLAGS?.split(' ').filter(Boolean) ?? [],
+  logDir: process.env.SERVICE_LOG_DIR,
+};
+
 /** The command line that runs a service from its entry point (`<service>/src/index.ts`). */
 function commandLine(entry: string, built: boolean): string[] {
-  if (!built) return [...imageNodeFlags(), '--import', 'tsx', path.join(root, entry)];
+  const flags = [...imageNodeFlags(), ...investigation.flags];
+  if (!built) return [...flags, '--import', 'tsx', path.join(root, entry)];
   const bundle = entry.replace(/\/src\/index\.ts$/, '/dist/index.js');
   if (bundle === entry) throw new Error(`${entry} is not a service entry point (<service>/src/index.ts)`);
   // As the image's ENTRYPOINT runs it.
-  return [...imageNodeFlags(), path.join(root, bundle)];
+  return [...flags, path.join(root, bundle)];
 }
 
 /** Runs a service's entry point as a real process, as `npm run dev` and production do. */
@@ -64,6 +76,14 @@ export async function spawnService(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
+  if (investigation.logDir) {
+    const service = path.basename(entry.replace(/\/src\/index\.ts$/, ''));
+    const log = createWriteStream(path.join(investigation.logDir, `${service}-${child.pid}.log`));
+    log.write(`spawned at ${Date.now()}\n`);
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.once('close', () => log.end());
+  }
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
