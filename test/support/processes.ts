@@ -86,7 +86,19 @@ export async function spawnService(
   }
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stopRequested = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A service that dies on its own shows up later as refused connections in some other step;
+      // its last words, printed now, say why.
+      if (!stopRequested)
+        process.stderr.write(
+          `${entry} (pid ${child.pid}) exited on its own (${signal ?? `code ${code}`}); its last output:\n` +
+            `${output.join('').slice(-8_000)}\n`,
+        );
+      resolve(code);
+    }),
+  );
   return {
     child,
     port,
@@ -107,6 +119,7 @@ export async function spawnService(
       }
     },
     async kill(signal) {
+      stopRequested = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
