@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig } from '@brokerage/common';
 import { parse, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
+import { parseDockerfile, type Image } from './dockerfile';
 
 // `npx tsx scripts/check-deployment.ts [--compose <file>] [--k8s <kustomization dir>]`
 //
@@ -86,68 +87,6 @@ function argument(name: string, fallback: string): string {
 }
 
 // ---------- The Dockerfile ----------------------------------------------------------------------
-
-interface Image {
-  stages: Map<string, string[]>;
-  /** Paths (relative to the WORKDIR /app) the final stage copies in: files or directories. */
-  paths: Set<string>;
-  /** `ENV` of the final stage: every container starts with it. */
-  env: Record<string, string>;
-  /** The final stage's CMD: what runs when nothing else is given. */
-  cmd: string[];
-  entrypoint: string[];
-}
-
-function parseDockerfile(file: string): Image {
-  const dockerfile = readText(file);
-  if (dockerfile === undefined) throw new Error(`${file} does not exist`);
-  const instructions = dockerfile
-    .replace(/\\\r?\n/g, ' ')
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-  const stages = new Map<string, string[]>();
-  let current: string[] = [];
-  for (const line of instructions) {
-    const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) {
-      current = [];
-      stages.set(from[1] ?? `stage${stages.size}`, current);
-    }
-    current.push(line);
-  }
-  const image: Image = { stages, paths: new Set(), env: {}, cmd: [], entrypoint: [] };
-  for (const line of current) {
-    const [instruction = '', ...rest] = line.split(/\s+/);
-    const words = rest.filter((word) => !word.startsWith('--'));
-    switch (instruction.toUpperCase()) {
-      case 'COPY': {
-        const destination = words.at(-1)!;
-        for (const source of words.slice(0, -1)) {
-          const target = destination.endsWith('/')
-            ? path.posix.join(destination, path.posix.basename(source))
-            : destination;
-          image.paths.add(path.posix.normalize(target.replace(/^\/app\//, '').replace(/^\.\//, '')));
-        }
-        break;
-      }
-      case 'ENV':
-        for (const pair of rest) {
-          const [name, ...value] = pair.split('=');
-          if (name && value.length > 0) image.env[name] = value.join('=');
-        }
-        break;
-      case 'CMD':
-      case 'ENTRYPOINT': {
-        const exec = JSON.parse(rest.join(' ')) as string[];
-        if (instruction.toUpperCase() === 'CMD') image.cmd = exec;
-        else image.entrypoint = exec;
-        break;
-      }
-    }
-  }
-  return image;
-}
 
 function imageHas(image: Image, file: string): boolean {
   return [...image.paths].some((copied) => file === copied || file.startsWith(`${copied}/`));

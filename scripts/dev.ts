@@ -3,7 +3,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
 import { seed } from './seed';
-import { imageNodeFlags } from './image-node-flags';
+import { imageNodeFlags } from './dockerfile';
 
 // `npm run dev`: the whole system on this machine. Starts Kafka (unless KAFKA_BROKERS names one),
 // every service as a local process in dependency order (each applies its own migrations), loads

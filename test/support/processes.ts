@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { imageNodeFlags } from '../../scripts/image-node-flags';
+import { imageNodeFlags } from '../../scripts/dockerfile';
 
 const root = path.resolve(__dirname, '../..');
 
