@@ -15,6 +15,7 @@ export * from './subgraph';
 export * from './validation';
 export * from './exchange-time';
 export * from './prices/price-quote';
+export * from './prices/trade-cancellation';
 export * from './topics';
 export * from './prices/series-keys';
 export * from './subgraph-client';

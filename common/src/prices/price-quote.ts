@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { DATE_PATTERN, TIME_PATTERN } from '../exchange-time';
+import {
+  isTradeCancellationLike,
+  tradeCancellationSchema,
+  type TradeCancellation,
+} from './trade-cancellation';
 
 /**
  * One trade price of one stock, as the price fetcher publishes it to Kafka (keyed by `stockId`, so
@@ -66,7 +71,25 @@ function isSymbol(value: string): boolean {
  */
 export function decodePriceQuote(value: Buffer | null): PriceQuote {
   if (!value) throw new Error('empty message');
-  const raw = JSON.parse(value.toString('utf8')) as Partial<Record<keyof PriceQuote, unknown>> | null;
+  return quoteFrom(JSON.parse(value.toString('utf8')));
+}
+
+/**
+ * Parses a message of the prices topic: an ordinary quote, or a trade cancellation (see
+ * trade-cancellation.ts). Throws on anything else.
+ */
+export function decodePriceMessage(
+  value: Buffer | null,
+): { quote: PriceQuote; cancellation?: undefined } | { quote?: undefined; cancellation: TradeCancellation } {
+  if (!value) throw new Error('empty message');
+  const raw: unknown = JSON.parse(value.toString('utf8'));
+  if (isTradeCancellationLike(raw)) return { cancellation: tradeCancellationSchema.parse(raw) };
+  return { quote: quoteFrom(raw) };
+}
+
+/** The quote a parsed message holds, checked against priceQuoteSchema's rules. */
+function quoteFrom(parsed: unknown): PriceQuote {
+  const raw = parsed as Partial<Record<keyof PriceQuote, unknown>> | null;
   if (
     raw === null ||
     typeof raw !== 'object' ||

@@ -18,6 +18,7 @@ import { PriceFetcher } from './price-fetcher';
 import { CsvReplaySource, type ReplayState } from './sources/csv-replay-source';
 import { readPriceCsv } from './sources/price-csv';
 import type { PriceSource } from './sources/price-source';
+import { BROWSER_HEADERS } from './sources/tsetmc-http';
 import { TsetmcSource } from './sources/tsetmc-source';
 
 export interface PriceFetcherApp {
@@ -30,6 +31,11 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
   const published = new Counter({
     name: 'price_quotes_published_total',
     help: 'Trades published to Kafka',
+    registers: [metrics.registry],
+  });
+  const cancellations = new Counter({
+    name: 'price_cancellations_published_total',
+    help: 'Cancelled trades taken back (published as trade cancellations)',
     registers: [metrics.registry],
   });
   const failures = new Counter({
@@ -53,6 +59,7 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
   let cycle: Promise<void> | undefined;
   let stopping = false;
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+  let source: PriceSource | undefined;
 
   async function loadSource(): Promise<PriceSource> {
     if (config.PRICE_SOURCE === 'tsetmc') {
@@ -62,6 +69,7 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
           timeoutMs: config.TSETMC_TIMEOUT_MS,
           retries: config.TSETMC_RETRIES,
           timeZone: config.EXCHANGE_TIME_ZONE,
+          headers: { ...BROWSER_HEADERS, 'User-Agent': config.TSETMC_USER_AGENT, ...config.TSETMC_HEADERS },
           logger,
         },
         config.STOCKS ?? [],
@@ -85,7 +93,7 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
     async start() {
       await ensureTopics(kafka, [topicConfig(config.PRICES_TOPIC, 3, config.KAFKA_REPLICATION_FACTOR)]);
       await producer.connect();
-      const source = await loadSource();
+      source = await loadSource();
       const stocks = config.STOCKS ?? source.stocks();
       const fetcher = new PriceFetcher(
         source,
@@ -107,6 +115,7 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
         try {
           const report = await fetcher.runCycle();
           published.inc(report.published);
+          cancellations.inc(report.cancellations);
           failures.inc(report.failedStocks.length);
         } catch (error) {
           // Kafka or Redis unavailable: nothing was checkpointed, so the next cycle retries it all.
@@ -138,6 +147,7 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
       await stopInOrder(
         [
           ['fetch cycle', async () => cycle],
+          ['price source', async () => source?.close?.()],
           ['kafka producer', () => producer.disconnect()],
           ['redis', () => redis.quit()],
           ['ops server', async () => ops?.stop()],

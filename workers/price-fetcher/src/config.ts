@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { baseConfigSchema, DATE_PATTERN, env, TopicNames } from '@brokerage/common';
 import { z } from 'zod';
+import { BROWSER_HEADERS } from './sources/tsetmc-http';
 
 const stockList = z
   .string()
@@ -45,6 +46,21 @@ export const priceFetcherConfigSchema = baseConfigSchema
     TSETMC_BASE_URL: env.url('https://cdn.tsetmc.com'),
     TSETMC_TIMEOUT_MS: env.milliseconds(5_000),
     TSETMC_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+    /** The User-Agent sent to the exchange, which refuses requests without a browser's. */
+    TSETMC_USER_AGENT: z.string().min(1).default(BROWSER_HEADERS['User-Agent']!),
+    /** More request headers, or other values for the browser-like defaults: a JSON object of strings. */
+    TSETMC_HEADERS: z
+      .string()
+      .default('{}')
+      .transform((value, ctx) => {
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object of header names to values' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string())),
   })
   .superRefine((config, ctx) => {
     if (config.PRICE_SOURCE === 'tsetmc' && !config.STOCKS?.length) {

@@ -1,19 +1,30 @@
-import { encodePriceQuote, inSpan, minuteOf, SpanKind, traceHeaders, type Logger } from '@brokerage/common';
-import type { Producer } from 'kafkajs';
+import {
+  encodePriceQuote,
+  encodeTradeCancellation,
+  inSpan,
+  PRICE_MESSAGE_HEADER,
+  SpanKind,
+  traceHeaders,
+  TRADE_CANCELLED,
+  type Logger,
+} from '@brokerage/common';
+import type { Message, Producer } from 'kafkajs';
+import { isDeepStrictEqual } from 'node:util';
 import type { CheckpointStore } from './checkpoints';
 import type { StockRef } from './config';
-import type { PriceSource } from './sources/price-source';
+import type { PriceMessage, PriceSource } from './sources/price-source';
 
 export interface CycleReport {
   published: number;
+  cancellations: number;
   failedStocks: string[];
 }
 
 /**
- * One fetch cycle publishes, per stock, every trade of the minutes that have ended since its
- * checkpoint: normally the last minute, after downtime every minute missed (the backfill).
- * The checkpoint moves only after Kafka acknowledged the trades (acks=all), so a crash anywhere
- * means those minutes are published again, which the ingestor's idempotent writes absorb.
+ * One fetch cycle publishes, per stock, what the source has since the stock's checkpoint (trades,
+ * and cancellations of trades published earlier), then moves the checkpoint. The checkpoint moves
+ * only after Kafka acknowledged the messages (acks=all), so a crash anywhere means they are
+ * published again, which the ingestor's idempotent writes absorb.
  */
 export class PriceFetcher {
   constructor(
@@ -26,17 +37,12 @@ export class PriceFetcher {
   ) {}
 
   async runCycle(): Promise<CycleReport> {
-    const now = await this.source.now();
-    // Trades before the start of the current minute are final; the current minute is still open.
-    const until = minuteOf(now.time);
-    const report: CycleReport = { published: 0, failedStocks: [] };
+    const report: CycleReport = { published: 0, cancellations: 0, failedStocks: [] };
     for (const stock of this.stocks) {
       const checkpoint = await this.checkpoints.get(stock.id);
-      const from = checkpoint?.date === now.date ? checkpoint.until : undefined;
-      if (from !== undefined && from >= until) continue;
-      let trades;
+      let fetched;
       try {
-        trades = await this.source.trades(stock, now.date, from, until);
+        fetched = await this.source.fetch(stock, checkpoint);
       } catch (error) {
         // A bad or missing answer is skipped, never published; the next cycle asks again.
         this.logger.error(
@@ -46,35 +52,46 @@ export class PriceFetcher {
         report.failedStocks.push(stock.symbol);
         continue;
       }
-      if (trades.length > 0) {
-        await inSpan(
-          'price-fetcher',
-          `publish ${this.topic}`,
-          { kind: SpanKind.PRODUCER, attributes: { stock: stock.symbol, trades: trades.length } },
-          async () => {
-            // Empty unless tracing is on: the ingestor's span links back to this one.
-            const headers = traceHeaders();
-            await this.producer.send({
-              topic: this.topic,
-              acks: -1,
-              messages: trades.map((quote) => ({
-                key: quote.stockId,
-                value: encodePriceQuote(quote),
-                headers,
-              })),
-            });
-          },
-        );
+      const { messages } = fetched;
+      if (messages.length > 0) await this.publish(stock, messages);
+      if (!isDeepStrictEqual(checkpoint, fetched.checkpoint)) {
+        await this.checkpoints.set(stock.id, fetched.checkpoint);
       }
-      await this.checkpoints.set(stock.id, { date: now.date, until });
-      report.published += trades.length;
-      if (from === undefined || trades.length > 0) {
+      const cancellations = messages.filter((message) => 'cancellation' in message).length;
+      report.published += messages.length - cancellations;
+      report.cancellations += cancellations;
+      if (messages.length > 0) {
         this.logger.debug(
-          { stock: stock.symbol, date: now.date, from, until, trades: trades.length },
+          { stock: stock.symbol, trades: messages.length - cancellations, cancellations },
           'published',
         );
       }
     }
     return report;
+  }
+
+  private async publish(stock: StockRef, messages: PriceMessage[]): Promise<void> {
+    await inSpan(
+      'price-fetcher',
+      `publish ${this.topic}`,
+      { kind: SpanKind.PRODUCER, attributes: { stock: stock.symbol, messages: messages.length } },
+      async () => {
+        // Empty unless tracing is on: the ingestor's span links back to this one.
+        const headers = traceHeaders();
+        await this.producer.send({
+          topic: this.topic,
+          acks: -1,
+          messages: messages.map((message): Message =>
+            'quote' in message
+              ? { key: stock.id, value: encodePriceQuote(message.quote), headers }
+              : {
+                  key: stock.id,
+                  value: encodeTradeCancellation(message.cancellation),
+                  headers: { ...headers, [PRICE_MESSAGE_HEADER]: TRADE_CANCELLED },
+                },
+          ),
+        });
+      },
+    );
   }
 }

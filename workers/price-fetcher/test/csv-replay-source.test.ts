@@ -27,13 +27,31 @@ describe('CSV replay source', () => {
 
   it('returns the trades of a window in order, and none of another day', async () => {
     const source = new CsvReplaySource(trades, { date: '20261121', startedAtMs: 0 }, 60);
-    const window = await source.trades(stock, '20261121', '090100', '090300');
+    const window = source.trades(stock, '20261121', '090100', '090300');
     expect(window.length).toBeGreaterThan(0);
     expect(
       window.every(({ time, symbol }) => time >= '090100' && time < '090300' && symbol === 'stock1'),
     ).toBe(true);
     expect(window.map(({ time }) => time)).toEqual([...window.map(({ time }) => time)].sort());
-    expect(await source.trades(stock, '20261122', undefined, '235959')).toEqual([]);
+    expect(source.trades(stock, '20261122', undefined, '235959')).toEqual([]);
+  });
+
+  it('fetches the minutes ended since the checkpoint, and nothing again until the next minute ends', async () => {
+    let realNow = 0;
+    const source = new CsvReplaySource(trades, { date: '20261121', startedAtMs: 0 }, 60, () => realNow);
+    realNow = 2_500; // 09:02:30 on the replay's clock
+    const first = await source.fetch(stock, undefined);
+    expect(first.checkpoint).toEqual({ date: '20261121', until: '090200' });
+    expect(first.messages.every((message) => 'quote' in message && message.quote.time < '090200')).toBe(true);
+    expect((await source.fetch(stock, first.checkpoint)).messages).toEqual([]);
+    realNow = 3_500; // 09:03:30
+    const next = await source.fetch(stock, first.checkpoint);
+    expect(next.checkpoint).toEqual({ date: '20261121', until: '090300' });
+    expect(
+      next.messages.every(
+        (message) => 'quote' in message && message.quote.time >= '090200' && message.quote.time < '090300',
+      ),
+    ).toBe(true);
   });
 
   it('rejects a malformed file with the line at fault', () => {

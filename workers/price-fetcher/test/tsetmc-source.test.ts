@@ -1,82 +1,188 @@
 import { createLogger, toExchangeMoment } from '@brokerage/common';
+import type { PriceMessage } from '../src/sources/price-source';
+import { BROWSER_HEADERS } from '../src/sources/tsetmc-http';
 import { MalformedAnswerError, TsetmcSource } from '../src/sources/tsetmc-source';
-import { startTsetmcFixture, tsetmcTrade, type FixtureAnswer } from './tsetmc-fixture-server';
+import {
+  startTsetmcStandIn,
+  tsetmcTrade,
+  type FixtureAnswer,
+  type TsetmcStandIn,
+} from './tsetmc-fixture-server';
 
 const stock = { id: '44891482026867833', symbol: 'stock1' };
 const today = toExchangeMoment(new Date(), 'Asia/Tehran').date;
-const todayPath = `/api/Trade/GetTrade/${stock.id}`;
+const yesterday = toExchangeMoment(new Date(Date.now() - 86_400_000), 'Asia/Tehran').date;
 
 async function withSource(
-  answers: FixtureAnswer[],
-  run: (source: TsetmcSource, calls: string[]) => Promise<void>,
+  run: (source: TsetmcSource, standIn: TsetmcStandIn) => Promise<void>,
+  headers: Record<string, string> = BROWSER_HEADERS,
 ) {
-  const fixture = await startTsetmcFixture({
-    [todayPath]: answers,
-    [`/api/Trade/GetTradeHistory/${stock.id}/20240101/false`]: answers,
-  });
+  const standIn = await startTsetmcStandIn(today);
   const source = new TsetmcSource(
     {
-      baseUrl: fixture.url,
+      baseUrl: standIn.url,
       timeoutMs: 300,
       retries: 2,
       backoffMs: 10,
       timeZone: 'Asia/Tehran',
+      headers,
       logger: createLogger({ service: 't', level: 'silent' }),
     },
     [stock],
   );
   try {
-    await run(source, fixture.calls);
+    await run(source, standIn);
   } finally {
-    await fixture.stop();
+    source.close();
+    await standIn.stop();
   }
 }
 
-const trades = {
-  trade: [
-    tsetmcTrade(1, 90016, 15580.0),
-    tsetmcTrade(2, 90016, 15590.0),
-    tsetmcTrade(3, 90105, 15600.0, 1),
-    tsetmcTrade(4, 90230, 15610.0),
-  ],
-};
+/** Each message as `date seq price` for a trade, `date -seq minuteLast` for a cancellation. */
+const brief = (messages: PriceMessage[]) =>
+  messages.map((message) =>
+    'quote' in message
+      ? `${message.quote.date} ${message.quote.time} #${message.quote.seq} ${message.quote.price}`
+      : `${message.cancellation.date} cancel #${message.cancellation.cancelled.seq} -> ${
+          message.cancellation.minuteLast ? `#${message.cancellation.minuteLast.seq}` : 'none'
+        }`,
+  );
 
 describe('TSETMC price source', () => {
-  it("parses today's trades in the exchange's format, drops cancelled ones and keeps the window", async () => {
-    await withSource([{ kind: 'json', body: trades }], async (source) => {
-      expect(await source.trades(stock, today, undefined, '090200')).toEqual([
-        { stockId: stock.id, symbol: 'stock1', date: today, time: '090016', seq: 1, price: 15580 },
-        { stockId: stock.id, symbol: 'stock1', date: today, time: '090016', seq: 2, price: 15590 },
+  it("publishes the session's trades once each, under the session's date, by trade number", async () => {
+    await withSource(async (source, standIn) => {
+      standIn.trade(stock.id, 90016, 15580);
+      standIn.trade(stock.id, 90016, 15590);
+      const first = await source.fetch(stock, undefined);
+      expect(brief(first.messages)).toEqual([`${today} 090016 #1 15580`, `${today} 090016 #2 15590`]);
+      expect(first.checkpoint).toEqual({ session: today, nTran: 2, takenBack: [] });
+      expect((await source.fetch(stock, first.checkpoint)).messages).toEqual([]);
+      standIn.trade(stock.id, 90105, 15600);
+      expect(brief((await source.fetch(stock, first.checkpoint)).messages)).toEqual([
+        `${today} 090105 #3 15600`,
       ]);
-      expect((await source.trades(stock, today, '090200', '090300')).map(({ seq }) => seq)).toEqual([4]);
     });
   });
 
-  it('reads a past day from the trade history endpoint', async () => {
-    await withSource([{ kind: 'json', body: { tradeHistory: trades.trade } }], async (source, calls) => {
-      expect(await source.trades(stock, '20240101', undefined, '235959')).toHaveLength(3);
-      expect(calls).toEqual([`/api/Trade/GetTradeHistory/${stock.id}/20240101/false`]);
+  it('on a day without a session, publishes the last session under its own date, once', async () => {
+    await withSource(async (source, standIn) => {
+      standIn.behaviours.holiday = true;
+      standIn.trade(stock.id, 122958, 15410, yesterday);
+      standIn.trade(stock.id, 90016, 15580, yesterday);
+      const first = await source.fetch(stock, undefined);
+      expect(brief(first.messages)).toEqual([`${yesterday} 122958 #1 15410`, `${yesterday} 090016 #2 15580`]);
+      const calls = standIn.calls.length;
+      expect((await source.fetch(stock, first.checkpoint)).messages).toEqual([]);
+      // A finished session is not asked for again: only its trade count is.
+      expect(standIn.calls.slice(calls).map(({ path }) => path)).toEqual([
+        `/api/ClosingPrice/GetClosingPriceInfo/${stock.id}`,
+      ]);
     });
   });
 
-  it('retries failing and slow answers with backoff, then succeeds', async () => {
-    const answers: FixtureAnswer[] = [
-      { kind: 'status', status: 503 },
-      { kind: 'json', body: trades, delayMs: 1_000 },
-      { kind: 'json', body: trades },
-    ];
-    await withSource(answers, async (source, calls) => {
-      expect(await source.trades(stock, today, undefined, '090100')).toHaveLength(2);
-      expect(calls).toHaveLength(3);
+  it('finishes a session left unfinished before publishing the next', async () => {
+    await withSource(async (source, standIn) => {
+      standIn.trade(stock.id, 90000, 100, yesterday);
+      standIn.trade(stock.id, 122900, 110, yesterday);
+      standIn.trade(stock.id, 90100, 120);
+      const fetched = await source.fetch(stock, { session: yesterday, nTran: 1, takenBack: [] });
+      expect(brief(fetched.messages)).toEqual([`${yesterday} 122900 #2 110`, `${today} 090100 #1 120`]);
+      expect(fetched.checkpoint).toEqual({ session: today, nTran: 1, takenBack: [] });
     });
   });
 
-  it('gives up after the configured retries', async () => {
-    await withSource([{ kind: 'status', status: 500 }], async (source, calls) => {
-      await expect(source.trades(stock, today, undefined, '090100')).rejects.toThrow(
-        /no answer after 3 attempts/,
-      );
-      expect(calls).toHaveLength(3);
+  it('sends browser headers, which a service that refuses others accepts', async () => {
+    await withSource(async (source, standIn) => {
+      standIn.behaviours.browserUserAgentOnly = true;
+      standIn.trade(stock.id, 90016, 15580);
+      expect((await source.fetch(stock, undefined)).messages).toHaveLength(1);
+      expect(standIn.calls.every(({ userAgent }) => userAgent === BROWSER_HEADERS['User-Agent'])).toBe(true);
+    });
+    await withSource(
+      async (source, standIn) => {
+        standIn.behaviours.browserUserAgentOnly = true;
+        await expect(source.fetch(stock, undefined)).rejects.toThrow(/no answer after 3 attempts: HTTP 403/);
+      },
+      { 'User-Agent': 'node' },
+    );
+  });
+
+  it('retries a throttled 403, a 500 and a timeout, each on a new connection', async () => {
+    await withSource(async (source, standIn) => {
+      standIn.trade(stock.id, 90016, 15580);
+      standIn.behaviours.throttleNext = 1;
+      standIn.script[`/api/Trade/GetTrade/${stock.id}`] = [
+        { kind: 'status', status: 500 },
+        { kind: 'json', body: { trade: [tsetmcTrade(1, 90016, 15580)] }, delayMs: 1_000 },
+        { kind: 'json', body: { trade: [tsetmcTrade(1, 90016, 15580)] } },
+      ];
+      expect((await source.fetch(stock, undefined)).messages).toHaveLength(1);
+      expect(standIn.calls.map(({ status }) => status)).toEqual([403, 200, 500, 200, 200]);
+      expect(standIn.connections()).toBeGreaterThanOrEqual(4);
+    });
+  });
+
+  it('asks again, on a new connection, when a server answers 500 or lists nothing for a traded stock', async () => {
+    await withSource(async (source, standIn) => {
+      standIn.useBackends(['error', 'empty', 'good']);
+      for (let n = 0; n < 5; n += 1) standIn.trade(stock.id, 90000 + n, 100 + n);
+      let checkpoint: unknown;
+      const published: string[] = [];
+      for (let cycle = 0; cycle < 6; cycle += 1) {
+        const fetched = await source.fetch(stock, checkpoint);
+        published.push(...brief(fetched.messages));
+        checkpoint = fetched.checkpoint;
+        if (cycle === 2) standIn.trade(stock.id, 90100, 200);
+      }
+      expect(published).toEqual([
+        ...[0, 1, 2, 3, 4].map((n) => `${today} 09000${n} #${n + 1} ${100 + n}`),
+        `${today} 090100 #6 200`,
+      ]);
+      expect(standIn.calls.some(({ backend }) => backend === 'empty')).toBe(true);
+      expect(standIn.calls.some(({ backend }) => backend === 'error')).toBe(true);
+    });
+  });
+
+  it('publishes trades listed late on a later fetch, and waits for a trade number missing in between', async () => {
+    await withSource(async (source, standIn) => {
+      for (let n = 1; n <= 5; n += 1) standIn.trade(stock.id, 90000 + n, 100 + n);
+      standIn.behaviours.lagRows = 2;
+      standIn.behaviours.hiddenTrades = new Set([2]);
+      const first = await source.fetch(stock, undefined);
+      expect(brief(first.messages)).toEqual([`${today} 090001 #1 101`]);
+      standIn.behaviours.hiddenTrades = new Set();
+      const second = await source.fetch(stock, first.checkpoint);
+      expect(brief(second.messages)).toEqual([`${today} 090002 #2 102`, `${today} 090003 #3 103`]);
+      standIn.behaviours.lagRows = 0;
+      standIn.behaviours.duplicateRows = true;
+      const third = await source.fetch(stock, second.checkpoint);
+      expect(brief(third.messages)).toEqual([`${today} 090004 #4 104`, `${today} 090005 #5 105`]);
+      expect(third.checkpoint).toEqual({ session: today, nTran: 5, takenBack: [] });
+    });
+  });
+
+  it('takes back a cancelled trade once, with the latest remaining trade of its minute', async () => {
+    await withSource(async (source, standIn) => {
+      standIn.trade(stock.id, 90010, 100);
+      standIn.trade(stock.id, 90020, 110);
+      standIn.trade(stock.id, 90110, 120);
+      const first = await source.fetch(stock, undefined);
+      standIn.cancel(stock.id, 2, 91500);
+      standIn.cancel(stock.id, 3, 91500);
+      standIn.behaviours.duplicateRows = true;
+      const second = await source.fetch(stock, first.checkpoint);
+      expect(brief(second.messages)).toEqual([`${today} cancel #2 -> #1`, `${today} cancel #3 -> none`]);
+      expect(second.messages[0]).toEqual({
+        cancellation: {
+          type: 'trade-cancelled',
+          stockId: stock.id,
+          symbol: 'stock1',
+          date: today,
+          cancelled: { time: '090020', seq: 2 },
+          minuteLast: { time: '090010', seq: 1, price: 100 },
+        },
+      });
+      expect((await source.fetch(stock, second.checkpoint)).messages).toEqual([]);
     });
   });
 
@@ -87,11 +193,11 @@ describe('TSETMC price source', () => {
     ['an impossible time', { kind: 'json', body: { trade: [tsetmcTrade(1, 96116, 100)] } }],
     ['a negative price', { kind: 'json', body: { trade: [tsetmcTrade(1, 90016, -5)] } }],
   ])('rejects %s as malformed, without retrying', async (_case, answer) => {
-    await withSource([answer], async (source, calls) => {
-      await expect(source.trades(stock, today, undefined, '235959')).rejects.toBeInstanceOf(
-        MalformedAnswerError,
-      );
-      expect(calls).toHaveLength(1);
+    await withSource(async (source, standIn) => {
+      standIn.trade(stock.id, 90016, 15580);
+      standIn.script[`/api/Trade/GetTrade/${stock.id}`] = [answer];
+      await expect(source.fetch(stock, undefined)).rejects.toBeInstanceOf(MalformedAnswerError);
+      expect(standIn.calls).toHaveLength(2);
     });
   });
 });

@@ -19,7 +19,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
 import type { PriceIngestorConfig } from './config';
 import { MinuteSeriesStore } from './minute-series-store';
-import { MinuteFold } from './minute-fold';
+import { PriceBatch } from './price-batch';
 import { QuoteReader } from './quote-reader';
 
 export interface PriceIngestorApp {
@@ -174,11 +174,12 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
 
   async function ingestNow(partition: number, messages: KafkaMessage[]): Promise<void> {
     const stopTimer = batchSeconds.startTimer({ topic });
-    const fold = new MinuteFold();
+    const batch = new PriceBatch();
     let applied = 0;
     for (const message of messages) {
       try {
-        reader.read(message.value, fold);
+        const cancellation = reader.read(message.value, batch.fold);
+        if (cancellation) batch.takeBack(cancellation);
         applied += 1;
       } catch (error) {
         // A message that can never be applied must not block the partition: log it and move on.
@@ -186,7 +187,7 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
         logger.error({ err: error, partition, offset: message.offset }, 'invalid price message skipped');
       }
     }
-    await store.write(fold);
+    await store.writeBatch(batch);
     consumed.inc({ outcome: 'applied' }, applied);
     stopTimer();
   }

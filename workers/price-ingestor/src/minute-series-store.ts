@@ -1,5 +1,13 @@
-import { seriesKeys, type PriceQuote, type Redis } from '@brokerage/common';
+import {
+  quoteOrder,
+  seriesKeys,
+  type PriceQuote,
+  type Redis,
+  type TradeCancellation,
+} from '@brokerage/common';
 import { MinuteFold } from './minute-fold';
+import type { PriceBatch } from './price-batch';
+import { TAKE_BACK } from './take-back-script';
 
 // Applies one stock-day's minute updates atomically. For each (minute, order, price): the update
 // wins only if its order (`hhmmss.tradeNumber`) is later than the last applied in that minute, so a
@@ -146,7 +154,14 @@ return 1
 
 type RedisWithSeries = Redis & {
   applyMinutes(...args: string[]): Promise<number>;
+  takeBack(...args: string[]): Promise<number>;
 };
+
+interface SeriesPipeline {
+  applyMinutes(...args: string[]): void;
+  takeBack(...args: string[]): void;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
 
@@ -156,6 +171,7 @@ export class MinuteSeriesStore {
 
   constructor(redis: Redis) {
     redis.defineCommand('applyMinutes', { numberOfKeys: 5, lua: APPLY_MINUTES });
+    redis.defineCommand('takeBack', { numberOfKeys: 5, lua: TAKE_BACK });
     this.redis = redis as RedisWithSeries;
   }
 
@@ -172,38 +188,80 @@ export class MinuteSeriesStore {
    */
   async write(fold: MinuteFold): Promise<number> {
     if (fold.stockDays.length === 0) return 0;
-    const pipeline = this.redis.pipeline() as unknown as {
-      applyMinutes(...args: string[]): void;
-      exec(): Promise<Array<[Error | null, unknown]> | null>;
-    };
-    for (const { symbol, date, minutes } of fold.stockDays) {
-      let times = '';
-      let orders = '';
-      let prices = '';
-      // Sorted by minute: the script appends the minutes after the series' last in one go.
-      for (const minute of [...minutes.keys()].sort((a, b) => a - b)) {
-        const { time, seq, price } = minutes.get(minute)!;
-        // As minuteOf and quoteOrder spell them: `hhmm00`, and `hhmmss.` then the 9-digit trade number.
-        const separator = times ? '","' : '';
-        times += `${separator}${pad(minute, 4)}00`;
-        orders += `${pad(time, 6)}.${pad(seq, 9)}`;
-        prices += `${prices ? ',' : ''}${price}`;
-      }
-      pipeline.applyMinutes(
-        seriesKeys.latest(symbol),
-        seriesKeys.latestDate(symbol),
-        seriesKeys.day(symbol, date),
-        seriesKeys.dayOrders(symbol, date),
-        seriesKeys.legacyDayTicks(symbol, date),
-        date,
-        times,
-        orders,
-        prices,
-      );
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([error]) => error);
-    if (failed?.[0]) throw failed[0];
-    return results.filter(([, changed]) => changed === 1).length;
+    const pipeline = this.redis.pipeline() as unknown as SeriesPipeline;
+    queueFold(pipeline, fold);
+    return run(pipeline);
   }
+
+  /**
+   * Writes a batch's steps in their order, in one pipelined round trip (Redis runs one
+   * connection's commands in order). Returns how many script calls changed a series.
+   */
+  async writeBatch(batch: PriceBatch): Promise<number> {
+    const pipeline = this.redis.pipeline() as unknown as SeriesPipeline;
+    let calls = 0;
+    for (const step of batch.steps) {
+      if ('fold' in step) {
+        calls += step.fold.stockDays.length;
+        queueFold(pipeline, step.fold);
+      } else {
+        calls += 1;
+        queueTakeBack(pipeline, step.cancellation);
+      }
+    }
+    return calls === 0 ? 0 : run(pipeline);
+  }
+
+  /** Takes one cancelled trade back out of its minute (see take-back-script.ts). */
+  async takeBack(cancellation: TradeCancellation): Promise<number> {
+    const pipeline = this.redis.pipeline() as unknown as SeriesPipeline;
+    queueTakeBack(pipeline, cancellation);
+    return run(pipeline);
+  }
+}
+
+function seriesKeysOf(symbol: string, date: string): string[] {
+  return [
+    seriesKeys.latest(symbol),
+    seriesKeys.latestDate(symbol),
+    seriesKeys.day(symbol, date),
+    seriesKeys.dayOrders(symbol, date),
+    seriesKeys.legacyDayTicks(symbol, date),
+  ];
+}
+
+function queueFold(pipeline: SeriesPipeline, fold: MinuteFold): void {
+  for (const { symbol, date, minutes } of fold.stockDays) {
+    let times = '';
+    let orders = '';
+    let prices = '';
+    // Sorted by minute: the script appends the minutes after the series' last in one go.
+    for (const minute of [...minutes.keys()].sort((a, b) => a - b)) {
+      const { time, seq, price } = minutes.get(minute)!;
+      // As minuteOf and quoteOrder spell them: `hhmm00`, and `hhmmss.` then the 9-digit trade number.
+      const separator = times ? '","' : '';
+      times += `${separator}${pad(minute, 4)}00`;
+      orders += `${pad(time, 6)}.${pad(seq, 9)}`;
+      prices += `${prices ? ',' : ''}${price}`;
+    }
+    pipeline.applyMinutes(...seriesKeysOf(symbol, date), date, times, orders, prices);
+  }
+}
+
+function queueTakeBack(pipeline: SeriesPipeline, { symbol, date, cancelled, minuteLast }: TradeCancellation) {
+  pipeline.takeBack(
+    ...seriesKeysOf(symbol, date),
+    date,
+    `${cancelled.time.slice(0, 4)}00`,
+    quoteOrder(cancelled),
+    minuteLast ? quoteOrder(minuteLast) : '',
+    minuteLast ? String(minuteLast.price) : '',
+  );
+}
+
+async function run(pipeline: SeriesPipeline): Promise<number> {
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error);
+  if (failed?.[0]) throw failed[0];
+  return results.filter(([, changed]) => changed === 1).length;
 }

@@ -1,4 +1,4 @@
-import { decodePriceQuote } from '@brokerage/common';
+import { decodePriceMessage, type TradeCancellation } from '@brokerage/common';
 import type { MinuteFold, StockDayMinutes } from './minute-fold';
 
 // The ingestor reads every price message, so decoding is on its hot path: JSON.parse, validating
@@ -16,9 +16,9 @@ import type { MinuteFold, StockDayMinutes } from './minute-fold';
 // of the fetch response the message lies in: about half the cost of building its latin1 string and
 // looking that up, and no garbage. It also remembers its stock-day's entry in the batch's fold, so
 // the trade goes straight in. No symbol, date or time string is built per message, nor ever one
-// for the stock id (the series do not use it). Anything else (another key order, whitespace, escapes, an invalid value) goes to
-// decodePriceQuote, which decides: the fast path accepts only what decodePriceQuote accepts, with
-// the same result (see quote-reader.test.ts).
+// for the stock id (the series do not use it). Anything else (another key order, whitespace, escapes, an invalid value,
+// a trade cancellation) goes to decodePriceMessage, which decides: the fast path accepts only what
+// decodePriceQuote accepts, with the same result (see quote-reader.test.ts).
 
 const bytesOf = (text: string) => Uint8Array.from(text, (char) => char.charCodeAt(0));
 const STOCK_ID = bytesOf('{"stockId":"');
@@ -63,9 +63,15 @@ export class QuoteReader {
    */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
-  /** Adds the quote in `value` to `fold`; throws, as decodePriceQuote does, if it is not a valid quote. */
-  read(value: Buffer | null, fold: MinuteFold): void {
-    if (!value || !this.readCanonical(value, fold)) fold.add(decodePriceQuote(value));
+  /**
+   * Adds the quote in `value` to `fold`, or returns the trade cancellation it holds (leaving `fold`
+   * as it was); throws, as decodePriceMessage does, if it is neither.
+   */
+  read(value: Buffer | null, fold: MinuteFold): TradeCancellation | undefined {
+    if (value && this.readCanonical(value, fold)) return undefined;
+    const { quote, cancellation } = decodePriceMessage(value);
+    if (quote) fold.add(quote);
+    return cancellation;
   }
 
   /** Whether `b` was a valid quote in encodePriceQuote's exact layout (and is now in `fold`). */

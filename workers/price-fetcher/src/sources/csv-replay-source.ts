@@ -1,7 +1,20 @@
-import { minuteOf, type ExchangeMoment, type PriceQuote } from '@brokerage/common';
+import {
+  DATE_PATTERN,
+  minuteOf,
+  TIME_PATTERN,
+  type ExchangeMoment,
+  type PriceQuote,
+} from '@brokerage/common';
+import { z } from 'zod';
 import type { StockRef } from '../config';
 import type { CsvTrade } from './price-csv';
-import type { PriceSource } from './price-source';
+import type { PriceSource, SourceFetch } from './price-source';
+
+/** Everything of `date` before `until` (hhmmss) has been published and acknowledged. */
+const replayCheckpointSchema = z.object({
+  date: z.string().regex(DATE_PATTERN),
+  until: z.string().regex(TIME_PATTERN),
+});
 
 /** When the replay started, in real time, and which trading day it plays; kept across restarts. */
 export interface ReplayState {
@@ -24,6 +37,8 @@ function timeOf(seconds: number): string {
  * Replays a CSV of trades as if they happened on `state.date`, `speed` times faster than real
  * time, from the minute of the file's first trade. The replay clock derives from the persisted
  * start, so a restarted fetcher finds the replay where real time has taken it, and backfills.
+ * A fetch returns the trades of the minutes that have ended since the checkpoint (the current
+ * minute is still open); the checkpoint is the start of the current minute.
  */
 export class CsvReplaySource implements PriceSource {
   readonly name = 'csv';
@@ -59,12 +74,18 @@ export class CsvReplaySource implements PriceSource {
     }));
   }
 
-  async trades(
-    stock: StockRef,
-    date: string,
-    from: string | undefined,
-    until: string,
-  ): Promise<PriceQuote[]> {
+  async fetch(stock: StockRef, checkpoint: unknown): Promise<SourceFetch> {
+    const now = await this.now();
+    const until = minuteOf(now.time);
+    const known = replayCheckpointSchema.safeParse(checkpoint);
+    const from = known.success && known.data.date === now.date ? known.data.until : undefined;
+    if (from !== undefined && from >= until) return { messages: [], checkpoint };
+    const quotes = this.trades(stock, now.date, from, until);
+    return { messages: quotes.map((quote) => ({ quote })), checkpoint: { date: now.date, until } };
+  }
+
+  /** The trades of `stock` on `date` with `from <= time < until` (`from` undefined: from the start). */
+  trades(stock: StockRef, date: string, from: string | undefined, until: string): PriceQuote[] {
     if (date !== this.state.date) return [];
     return (this.byStock.get(stock.id) ?? [])
       .filter(({ time }) => (from === undefined || time >= from) && time < until)

@@ -1,16 +1,27 @@
-import type { ExchangeMoment, PriceQuote } from '@brokerage/common';
+import type { PriceQuote, TradeCancellation } from '@brokerage/common';
 import type { StockRef } from '../config';
+
+/** What the fetcher publishes: a trade, or the cancellation of a trade it may have published. */
+export type PriceMessage = { quote: PriceQuote } | { cancellation: TradeCancellation };
+
+export interface SourceFetch {
+  /** In the order they are to be published. */
+  messages: PriceMessage[];
+  /** Where the stock stands once `messages` are published (JSON; the source's own form). */
+  checkpoint: unknown;
+}
 
 /** Where prices come from: a replayed CSV file, or the exchange itself. */
 export interface PriceSource {
   readonly name: string;
-  /** The exchange's clock now (for a replay, the replayed clock). */
-  now(): Promise<ExchangeMoment>;
   /** The stocks this source knows, when the configuration names none. */
   stocks(): StockRef[];
   /**
-   * The trades of `stock` on `date` with `from <= time < until` (`hhmmss`; `from` undefined means
-   * the start of the day), in trading order. Throws when the source cannot answer correctly.
+   * Everything of `stock` to publish after `checkpoint` (what an earlier fetch returned, once its
+   * messages were acknowledged; undefined the first time, or something the source does not
+   * recognise). Throws when the source cannot answer correctly; then nothing is published.
    */
-  trades(stock: StockRef, date: string, from: string | undefined, until: string): Promise<PriceQuote[]>;
+  fetch(stock: StockRef, checkpoint: unknown): Promise<SourceFetch>;
+  /** Releases what the source holds open (connections). */
+  close?(): void;
 }

@@ -1,129 +1,128 @@
-import { toExchangeMoment, type ExchangeMoment, type Logger, type PriceQuote } from '@brokerage/common';
-import { z } from 'zod';
+import { toExchangeMoment, type Logger } from '@brokerage/common';
 import type { StockRef } from '../config';
-import type { PriceSource } from './price-source';
+import type { PriceMessage, PriceSource, SourceFetch } from './price-source';
+import { advance, sessionCheckpointSchema, type SessionCheckpoint } from './session-ledger';
+import {
+  sessionInfoFrom,
+  tradeRowsFrom,
+  TransientAnswerError,
+  type SessionInfo,
+  type TradeRow,
+} from './tsetmc-answers';
+import { TsetmcHttp } from './tsetmc-http';
 
-// The Tehran Stock Exchange's public price API (cdn.tsetmc.com):
-//   GET /api/Trade/GetTrade/{insCode}                      today's trades: {"trade": [...]}
-//   GET /api/Trade/GetTradeHistory/{insCode}/{yyyymmdd}/false   a past day's: {"tradeHistory": [...]}
-// Each trade: {"insCode": null, "dEven": 0, "nTran": 1, "hEven": 90016, "qTitTran": 100000,
-//   "pTran": 15580.00, "qTitNgJ": 0, "iSensVarP": "\u0000", ..., "canceled": 0}
-// where hEven is the time as the integer HHMMSS, nTran the trade number and pTran the price in rials.
-
-const tradeSchema = z.object({
-  nTran: z.number().int().min(0),
-  hEven: z.number().int().min(0).max(235_959),
-  pTran: z.number().positive(),
-  canceled: z.number().int().optional(),
-});
-const todaySchema = z.object({ trade: z.array(tradeSchema) });
-const historySchema = z.object({ tradeHistory: z.array(tradeSchema) });
-
-/** An answer that is not in the API's format; retrying the same request would not help. */
-export class MalformedAnswerError extends Error {}
-
-class RetryableError extends Error {}
+export { MalformedAnswerError } from './tsetmc-answers';
 
 export interface TsetmcOptions {
   baseUrl: string;
   timeoutMs: number;
   retries: number;
   timeZone: string;
+  /** Every request's headers (BROWSER_HEADERS, with the configured ones over them). */
+  headers: Record<string, string>;
   logger: Logger;
   /** First retry after this long, doubling each time. */
   backoffMs?: number;
+  /** The clock that says which day is today on the exchange. */
+  now?: () => Date;
 }
 
+/**
+ * Prices from the exchange, fetched as cdn.tsetmc.com behaves (docs/price-pipeline.md):
+ * - the session comes from GetClosingPriceInfo, never from the clock: its trades are published
+ *   under its date, and once a past session (a day without one names the last) is complete,
+ *   nothing more is asked of it;
+ * - today's session is read from GetTrade, a past one from GetTradeHistory, whose rows are dated
+ *   by the request (GetTrade's rows carry no date);
+ * - the checkpoint is a trade number (session-ledger.ts), so a trade listed late is published on a
+ *   later fetch, and one listed twice once;
+ * - an empty list while the session counts trades, or a list behind what was already published,
+ *   is the answer of a lagging server: asked again, on a new connection.
+ */
 export class TsetmcSource implements PriceSource {
   readonly name = 'tsetmc';
+  private readonly http: TsetmcHttp;
 
   constructor(
     private readonly options: TsetmcOptions,
     private readonly configured: StockRef[],
-  ) {}
-
-  async now(): Promise<ExchangeMoment> {
-    return toExchangeMoment(new Date(), this.options.timeZone);
+  ) {
+    this.http = new TsetmcHttp(options);
   }
 
   stocks(): StockRef[] {
     return this.configured;
   }
 
-  async trades(
-    stock: StockRef,
-    date: string,
-    from: string | undefined,
-    until: string,
-  ): Promise<PriceQuote[]> {
-    const today = toExchangeMoment(new Date(), this.options.timeZone).date;
-    const path =
-      date === today
-        ? `/api/Trade/GetTrade/${stock.id}`
-        : `/api/Trade/GetTradeHistory/${stock.id}/${date}/false`;
-    const body = await this.getJson(path);
-    const parsed = date === today ? todaySchema.safeParse(body) : historySchema.safeParse(body);
-    if (!parsed.success) {
-      throw new MalformedAnswerError(
-        `${path}: unexpected answer: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-      );
-    }
-    const trades = 'trade' in parsed.data ? parsed.data.trade : parsed.data.tradeHistory;
-    const quotes: PriceQuote[] = [];
-    for (const trade of trades) {
-      if (trade.canceled) continue;
-      if (!Number.isSafeInteger(trade.pTran)) {
-        throw new MalformedAnswerError(
-          `${path}: trade ${trade.nTran} has a non-integer price ${trade.pTran}`,
-        );
-      }
-      const time = String(trade.hEven).padStart(6, '0');
-      if (Number(time.slice(2, 4)) > 59 || Number(time.slice(4, 6)) > 59) {
-        throw new MalformedAnswerError(`${path}: trade ${trade.nTran} has an impossible time ${trade.hEven}`);
-      }
-      if ((from !== undefined && time < from) || time >= until) continue;
-      quotes.push({
-        stockId: stock.id,
-        symbol: stock.symbol,
-        date,
-        time,
-        seq: trade.nTran,
-        price: trade.pTran,
-      });
-    }
-    return quotes.sort((a, b) => a.time.localeCompare(b.time) || a.seq - b.seq);
+  close(): void {
+    this.http.close();
   }
 
-  /** GET with a time limit per attempt, retrying network errors, 429 and 5xx with backoff. */
-  private async getJson(path: string): Promise<unknown> {
-    const { baseUrl, timeoutMs, retries, logger, backoffMs = 500 } = this.options;
-    const url = new URL(path, baseUrl).toString();
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const response = await fetch(url, {
-          headers: { accept: 'application/json' },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        if (response.status === 429 || response.status >= 500)
-          throw new RetryableError(`HTTP ${response.status}`);
-        if (!response.ok) throw new MalformedAnswerError(`${path}: HTTP ${response.status}`);
-        const text = await response.text();
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          throw new MalformedAnswerError(`${path}: answer is not JSON`);
-        }
-      } catch (error) {
-        if (error instanceof MalformedAnswerError) throw error;
-        if (attempt >= retries)
-          throw new Error(`${path}: no answer after ${attempt + 1} attempts: ${(error as Error).message}`);
-        const delay = backoffMs * 2 ** attempt;
-        logger.warn(
-          { url, attempt: attempt + 1, delayMs: delay, err: error },
-          'price source failed; retrying',
-        );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
+  async fetch(stock: StockRef, stored: unknown): Promise<SourceFetch> {
+    const known = sessionCheckpointSchema.safeParse(stored);
+    let checkpoint: SessionCheckpoint | undefined = known.success ? known.data : undefined;
+    const info = await this.sessionInfo(stock, checkpoint);
+    const messages: PriceMessage[] = [];
+    if (checkpoint && checkpoint.session < info.session) {
+      // A new session began while the last one was unfinished here (the fetcher was down): its
+      // final list is in the history, and what is missing of it is published under its own date.
+      const rows = await this.trades(stock, checkpoint.session, undefined, checkpoint);
+      messages.push(...advance(stock, rows, checkpoint, distinctTrades(rows)).messages);
+      checkpoint = undefined;
     }
+    checkpoint ??= { session: info.session, nTran: 0, takenBack: [] };
+    const today = toExchangeMoment(this.options.now?.() ?? new Date(), this.options.timeZone).date;
+    const finished = info.session < today && checkpoint.nTran >= info.tradeCount;
+    if (finished || info.tradeCount === 0) return { messages, checkpoint };
+    const rows = await this.trades(stock, info.session, info, checkpoint, info.session === today);
+    const step = advance(stock, rows, checkpoint, info.tradeCount);
+    return { messages: [...messages, ...step.messages], checkpoint: step.checkpoint };
   }
+
+  private sessionInfo(stock: StockRef, checkpoint: SessionCheckpoint | undefined): Promise<SessionInfo> {
+    const path = `/api/ClosingPrice/GetClosingPriceInfo/${stock.id}`;
+    return this.http.getJson(path, (body) => {
+      const info = sessionInfoFrom(body, path);
+      if (checkpoint && info.session < checkpoint.session) {
+        throw new TransientAnswerError(
+          `${path}: names session ${info.session}, before ${checkpoint.session}`,
+        );
+      }
+      return info;
+    });
+  }
+
+  /**
+   * The rows of `session`: today's from GetTrade, a past one's from GetTradeHistory. With `info`
+   * (the session's trade count), an empty list where the count is not zero, or a list that ends
+   * before the checkpoint, is a lagging server's answer, and asked again.
+   */
+  private trades(
+    stock: StockRef,
+    session: string,
+    info: SessionInfo | undefined,
+    checkpoint: SessionCheckpoint,
+    today = false,
+  ): Promise<TradeRow[]> {
+    const path = today
+      ? `/api/Trade/GetTrade/${stock.id}`
+      : `/api/Trade/GetTradeHistory/${stock.id}/${session}/false`;
+    return this.http.getJson(path, (body) => {
+      const rows = tradeRowsFrom(body, today ? 'trade' : 'tradeHistory', path);
+      const last = rows.reduce((max, row) => Math.max(max, row.nTran), 0);
+      if (info && rows.length === 0 && info.tradeCount > 0) {
+        throw new TransientAnswerError(`${path}: no trades listed, ${info.tradeCount} counted`);
+      }
+      if (last < checkpoint.nTran && (info || rows.length === 0)) {
+        throw new TransientAnswerError(
+          `${path}: lists trades up to ${last}, ${checkpoint.nTran} already seen`,
+        );
+      }
+      return rows;
+    });
+  }
+}
+
+function distinctTrades(rows: TradeRow[]): number {
+  return new Set(rows.map(({ nTran }) => nTran)).size;
 }
