@@ -7,8 +7,6 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     context: '../context#UsersContext',
     mappers: {
       User: '../db/user-entity#UserRecord',
-      CreditReservation: '../db/credit-ledger#CreditReservation as CreditReservationModel',
-      CreditDeposit: '../db/credit-ledger#CreditDeposit as CreditDepositModel',
     },
   },
   listings: {
@@ -20,6 +18,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     mappers: {
       Order: '../db/order-record#OrderRecord',
       Holding: '../db/order-record#HoldingRecord',
+      CashMovement: '../db/accounts-repository#CashMovementRecord',
       User: '../db/order-record#EntityReference',
       Stock: '../db/order-record#EntityReference',
     },

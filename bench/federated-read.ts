@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dropDatabase, InternalTokens } from '@brokerage/common';
+import { Client } from 'pg';
 import { freePort, type ServiceProcess } from '../test/support/processes';
 import type { LoadPlan, LoadResult } from './federated-read-load';
 import { benchSecrets } from './security';
@@ -153,13 +154,18 @@ export async function run() {
     const tokens = new InternalTokens(secrets.INTERNAL_AUTH_SECRET, 'bench', 3_600);
     const admin = { 'x-caller-token': await tokens.sign({ kind: 'user', userId: '1', admin: true }) };
     const userIds: string[] = [];
-    for (let i = 0; i < USERS; i += 1) {
-      const { createUser } = await post<{ createUser: { id: string } }>(
-        usersUrl,
-        `mutation { createUser(input: { name: "Reader ${i}", credit: 0 }) { id } }`,
-        admin,
+    // Readers only: no trading accounts (the orders subgraph is not part of this read), so the
+    // users are written straight into the users database.
+    const usersDb = new Client({ connectionString: databases.users });
+    await usersDb.connect();
+    try {
+      const { rows } = await usersDb.query<{ id: string }>(
+        "INSERT INTO users (name) SELECT 'Reader ' || i FROM generate_series(0, $1 - 1) AS i ORDER BY i RETURNING id",
+        [USERS],
       );
-      userIds.push(createUser.id);
+      userIds.push(...rows.map(({ id }) => id));
+    } finally {
+      await usersDb.end();
     }
     for (let i = 0; i < LISTINGS; i += 1) {
       await post(

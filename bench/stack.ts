@@ -10,6 +10,7 @@ import {
 } from '@brokerage/common';
 import type { Kafka } from 'kafkajs';
 import type { ServiceProcess } from '../test/support/processes';
+import { pricedAt, publishQuotes } from '../test/support/quotes';
 import { MinuteSeriesStore } from '../workers/price-ingestor/src/minute-series-store';
 import { benchSecrets } from './security';
 import { ensureKafka, spawnBenchService } from './support';
@@ -26,7 +27,10 @@ export interface BenchStack {
     VERIFICATION_REQUESTS_TOPIC: string;
     VERIFICATION_OUTCOMES_TOPIC: string;
     STATUS_CHANGES_TOPIC: string;
+    PRICES_TOPIC: string;
   };
+  /** The orders database, for checks after a run (the ledger). */
+  ordersDatabaseUrl: string;
   /** A user with a billion in credit and a listed stock priced 100. */
   userId: string;
   /** Headers that sign a request in as that user (HTTP headers, or graphql-ws connectionParams). */
@@ -54,10 +58,15 @@ export async function graphql<T>(
  * The trading side of the system for benchmarks: the users, stocks and orders subgraphs and the
  * gateway, each a process of its own as deployed (the bench process holds only the clients), with
  * fresh databases, topics and keys, and production settings (secrets of the run's own, mutation
- * rate limit out of the way: the benchmarks send thousands of orders as one user). No verifier:
- * orders stay IN_PROGRESS unless the benchmark publishes outcomes itself.
+ * rate limit out of the way: the benchmarks send thousands of orders as one user). Without
+ * `verification`, no verifier runs: orders stay IN_PROGRESS unless the benchmark publishes
+ * outcomes itself. With it, the verifier and the verification API stand-in run too, the stand-in
+ * answering after a delay drawn from [minDelayMs, maxDelayMs].
  */
-export async function startBenchStack(statusChannelPrefix: string): Promise<BenchStack> {
+export async function startBenchStack(
+  statusChannelPrefix: string,
+  options: { verification?: { minDelayMs: number; maxDelayMs: number } } = {},
+): Promise<BenchStack> {
   const logger = createLogger({ service: 'bench', level: 'silent' });
   const brokers = await ensureKafka();
   const suffix = Date.now().toString(36);
@@ -66,6 +75,7 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     VERIFICATION_REQUESTS_TOPIC: `bench.${suffix}.requests`,
     VERIFICATION_OUTCOMES_TOPIC: `bench.${suffix}.outcomes`,
     STATUS_CHANGES_TOPIC: `bench.${suffix}.status`,
+    PRICES_TOPIC: `bench.${suffix}.prices`,
   };
   await ensureTopics(
     kafka,
@@ -78,9 +88,16 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
   };
   const pricesKeyPrefix = `bench:${suffix}:prices:`;
   const redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: pricesKeyPrefix, logger });
-  await new MinuteSeriesStore(redis).apply([
-    { stockId: BENCH_STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 100 },
-  ]);
+  const quote = {
+    stockId: BENCH_STOCK_ID,
+    symbol: 'stock1',
+    date: '20261121',
+    time: '090000',
+    seq: 1,
+    price: 100,
+  };
+  await new MinuteSeriesStore(redis).apply([quote]);
+  await publishQuotes(topics.PRICES_TOPIC, [quote], brokers);
   const secrets = benchSecrets();
   /** What every service of the stack runs with: production mode and the run's own secrets. */
   const production = { NODE_ENV: 'production', ...secrets };
@@ -104,27 +121,20 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     await admin.disconnect();
   };
   try {
-    // Every service in a process of its own, as deployed: a client sharing an event loop with the
-    // users service would wait for its credit calls, and the timings would be the bench's own.
-    const [users, stocks] = await Promise.all([
-      spawnBenchService('subgraphs/users/src/index.ts', {
-        ...production,
-        DATABASE_URL: databases.users,
-      }),
-      spawnBenchService('subgraphs/stocks/src/index.ts', {
-        ...production,
-        DATABASE_URL: databases.stocks,
-        PRICES_KEY_PREFIX: pricesKeyPrefix,
-      }),
-    ]);
-    processes.push(users, stocks);
-    await Promise.all([users.ready(60_000), stocks.ready(60_000)]);
+    // Every service in a process of its own, as deployed: a client sharing an event loop with a
+    // service would wait for it, and the timings would be the bench's own.
     const subgraphUrl = (service: ServiceProcess) => `http://127.0.0.1:${service.port}/graphql`;
+    const stocks = await spawnBenchService('subgraphs/stocks/src/index.ts', {
+      ...production,
+      DATABASE_URL: databases.stocks,
+      PRICES_KEY_PREFIX: pricesKeyPrefix,
+    });
+    processes.push(stocks);
+    await stocks.ready(60_000);
     const orders = await spawnBenchService('subgraphs/orders/src/index.ts', {
       ...production,
       KAFKA_BROKERS: brokers.join(','),
       DATABASE_URL: databases.orders,
-      USERS_SUBGRAPH_URL: subgraphUrl(users),
       STOCKS_SUBGRAPH_URL: subgraphUrl(stocks),
       ...topics,
       CONSUMER_GROUP: `bench-orders-${suffix}`,
@@ -132,6 +142,33 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
     });
     processes.push(orders);
     await orders.ready(60_000);
+    const users = await spawnBenchService('subgraphs/users/src/index.ts', {
+      ...production,
+      DATABASE_URL: databases.users,
+      ORDERS_SUBGRAPH_URL: subgraphUrl(orders),
+    });
+    processes.push(users);
+    await users.ready(60_000);
+    if (options.verification) {
+      const api = await spawnBenchService('workers/verification-api/src/index.ts', {
+        ...production,
+        MIN_DELAY_MS: String(options.verification.minDelayMs),
+        MAX_DELAY_MS: String(options.verification.maxDelayMs),
+      });
+      processes.push(api);
+      await api.ready(60_000);
+      const verifier = await spawnBenchService('workers/verifier/src/index.ts', {
+        ...production,
+        KAFKA_BROKERS: brokers.join(','),
+        VERIFICATION_REQUESTS_TOPIC: topics.VERIFICATION_REQUESTS_TOPIC,
+        VERIFICATION_OUTCOMES_TOPIC: topics.VERIFICATION_OUTCOMES_TOPIC,
+        CONSUMER_GROUP: `bench-verifier-${suffix}`,
+        VERIFICATION_API_URL: `http://127.0.0.1:${api.port}`,
+      });
+      processes.push(verifier);
+      await verifier.ready(60_000);
+    }
+    await waitForPrice(databases.orders, quote.price);
     const gateway = await spawnBenchService('gateway/src/index.ts', {
       ...production,
       RATE_LIMIT_MUTATIONS: '1000000000',
@@ -164,9 +201,28 @@ export async function startBenchStack(statusChannelPrefix: string): Promise<Benc
       asAdmin,
     );
     const asUser = await signAs(createUser.id);
-    return { url, gateway, orders, kafka, topics, userId: createUser.id, asUser, stop };
+    return {
+      url,
+      gateway,
+      orders,
+      kafka,
+      topics,
+      ordersDatabaseUrl: databases.orders,
+      userId: createUser.id,
+      asUser,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** Waits until the orders service prices the bench stock at `price`. */
+async function waitForPrice(ordersDatabaseUrl: string, price: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await pricedAt(ordersDatabaseUrl, BENCH_STOCK_ID).catch(() => undefined)) !== price) {
+    if (Date.now() > deadline) throw new Error("the orders service never saw the bench stock's price");
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -224,22 +224,22 @@ describe('who may do what, through the gateway and around it', () => {
       }
     });
 
-    it('lets only the orders service move credit, even for a caller the gateway vouches for', async () => {
-      const reserve = JSON.stringify({
-        query: `mutation { reserveCredit(orderId: "424242", userId: "${alice.id}", amount: 5) { status } }`,
+    it('lets only the users service open trading accounts, even for a caller the gateway vouches for', async () => {
+      const open = JSON.stringify({
+        query: `mutation { openAccount(userId: "424242", cash: 5) { id } }`,
       });
-      // A caller token signed as the gateway signs it: an admin, still not the orders service.
+      // A caller token signed as the gateway signs it: an admin, still not the users service.
       const secret = loadConfig(gatewayConfigSchema, stack.gatewayEnv).INTERNAL_AUTH_SECRET;
       const asGatewayAdmin = await new InternalTokens(secret, 'gateway').sign({
         kind: 'user',
         userId: alice.id,
         admin: true,
       });
-      const refused = await post(stack.usersUrl, reserve, { [CALLER_TOKEN_HEADER]: asGatewayAdmin });
+      const refused = await post(stack.ordersUrl, open, { [CALLER_TOKEN_HEADER]: asGatewayAdmin });
       expect(refused.json().errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      const ordersService = await new InternalTokens(secret, 'orders').signAsService();
-      const done = await post(stack.usersUrl, reserve, { [CALLER_TOKEN_HEADER]: ordersService });
-      expect(done.json()).toEqual({ data: { reserveCredit: { status: 'RESERVED' } } });
+      const usersService = await new InternalTokens(secret, 'users').signAsService();
+      const done = await post(stack.ordersUrl, open, { [CALLER_TOKEN_HEADER]: usersService });
+      expect(done.json()).toEqual({ data: { openAccount: { id: '424242' } } });
     });
   });
 

@@ -110,8 +110,8 @@ describe('orderStatus subscription through the gateway', () => {
     );
     await watch.received(1);
     expect(watch.results[0]!.data!.orderStatus).toEqual({ status: 'IN_PROGRESS', user: { credit: 4_000 } });
-    // The failure is announced the moment it commits, before the users service has released the
-    // reservation; a selection that reads credit must not be answered until it has.
+    // The failure and the release of the reservation commit together, and are announced after:
+    // a selection that reads credit with the failed order sees the credit back.
     await publishVerificationOutcome(stack.topics.verificationOutcomes, order.id, 'REJECTED');
     await watch.completed;
     expect(watch.results.map(({ data }) => data?.orderStatus)).toEqual([

@@ -1,7 +1,15 @@
-import { createLogger, createRedis, loadConfig, type Redis } from '@brokerage/common';
-import { Client } from 'pg';
+import {
+  createDataSource,
+  createLogger,
+  createRedis,
+  loadConfig,
+  openDatabase,
+  type Redis,
+} from '@brokerage/common';
 import { gatewayConfigSchema } from '../../gateway/src/config';
 import { start as startGateway } from '../../gateway/src/server';
+import { ordersDatabase } from '../../subgraphs/orders/src/db';
+import { checkLedger } from '../../subgraphs/orders/src/db/ledger-check';
 import { stocksConfigSchema } from '../../subgraphs/stocks/src/config';
 import { start as startStocks } from '../../subgraphs/stocks/src/server';
 import { usersConfigSchema } from '../../subgraphs/users/src/config';
@@ -13,15 +21,18 @@ import { asAdmin } from '../support/auth';
 import * as api from '../support/graphql';
 import { eventually } from '../support/price-series';
 import { freePort, spawnService, type ServiceProcess } from '../support/processes';
+import { pricedAt, publishQuotes } from '../support/quotes';
 import { dropDatabases, testDatabaseUrl, testLogger, testRedisUrl, uniqueSuffix } from '../support/services';
 
 // The order flow's promise, with real processes: kill the verifier with calls in flight, kill the
 // orders subgraph after its commits but before its outbox was published, and stop and restart the
 // broker. Afterwards every order has reached a final status exactly once, every reservation was
-// captured or released exactly once to match it, and no money appeared or vanished.
+// captured or released exactly once to match it (the ledger proves every balance), and no money
+// appeared or vanished.
 
 const STOCK_ID = '44891482026867833';
 const INITIAL_CREDIT = 1_000_000;
+const QUOTE = { stockId: STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 1_000 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // The back office (an admin) drives every call here: this test is about recovery, not permissions.
@@ -47,17 +58,22 @@ describe('order flow recovery', () => {
   let ordersPort: number;
   let ordersEnv: Record<string, string>;
   let verifierEnv: Record<string, string>;
+  let pricesTopic: string;
 
   beforeAll(async () => {
     broker = await startDedicatedBroker();
     redis = createRedis({ url: testRedisUrl, keyPrefix: pricesKeyPrefix, logger });
-    await new MinuteSeriesStore(redis).apply([
-      { stockId: STOCK_ID, symbol: 'stock1', date: '20261121', time: '090000', seq: 1, price: 1_000 },
-    ]);
+    await new MinuteSeriesStore(redis).apply([QUOTE]);
     const base = { PORT: '0', NODE_ENV: 'test' };
+    // Users open trading accounts in the orders process, which this test starts (and kills) itself.
+    ordersPort = await freePort();
     const [users, stocks] = await Promise.all([
       startUsers(
-        loadConfig(usersConfigSchema, { ...base, DATABASE_URL: databases.users }),
+        loadConfig(usersConfigSchema, {
+          ...base,
+          DATABASE_URL: databases.users,
+          ORDERS_SUBGRAPH_URL: `http://127.0.0.1:${ordersPort}/graphql`,
+        }),
         testLogger('users'),
       ),
       startStocks(
@@ -87,20 +103,20 @@ describe('order flow recovery', () => {
     const topics = {
       VERIFICATION_REQUESTS_TOPIC: `test.${suffix}.requests`,
       VERIFICATION_OUTCOMES_TOPIC: `test.${suffix}.outcomes`,
+      PRICES_TOPIC: `test.${suffix}.prices`,
     };
-    ordersPort = await freePort();
+    pricesTopic = topics.PRICES_TOPIC;
     ordersEnv = {
       KAFKA_BROKERS: broker.brokers,
       DATABASE_URL: databases.orders,
       REDIS_URL: testRedisUrl,
-      USERS_SUBGRAPH_URL: users.url,
       STOCKS_SUBGRAPH_URL: stocks.url,
       ...topics,
+      PRICES_TOPIC: topics.PRICES_TOPIC,
       STATUS_CHANGES_TOPIC: `test.${suffix}.status`,
       CONSUMER_GROUP: `orders-${suffix}`,
       STATUS_CHANNEL_PREFIX: `test:${suffix}:status:`,
       OUTBOX_POLL_MS: '200',
-      RECOVERY_AFTER_MS: '2000',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
     };
     verifierEnv = {
@@ -164,6 +180,12 @@ describe('order flow recovery', () => {
 
   it('finishes every order exactly once, settles every reservation to match, and conserves money', async () => {
     let orders = await startOrders();
+    await publishQuotes(pricesTopic, [QUOTE], broker.brokers.split(','));
+    await eventually(
+      () => pricedAt(databases.orders, STOCK_ID),
+      (price) => price === QUOTE.price,
+      30_000,
+    );
     let verifier = await startVerifier();
     const { createUser } = await expectData<{ createUser: { id: string } }>(
       gatewayUrl,
@@ -192,59 +214,37 @@ describe('order flow recovery', () => {
     await sleep(2_000);
     broker.start();
 
-    const ordersDb = new Client({ connectionString: databases.orders });
-    const usersDb = new Client({ connectionString: databases.users });
-    await Promise.all([ordersDb.connect(), usersDb.connect()]);
+    const ordersDb = await openDatabase(
+      createDataSource({ url: databases.orders, ...ordersDatabase, logger: testLogger('db') }),
+      databases.orders,
+    );
     try {
       const unfinished = async () =>
         Number(
           (
-            await ordersDb.query<{ count: string }>(
-              "SELECT count(*) FROM orders WHERE status IN ('NEW', 'IN_PROGRESS')",
+            await ordersDb.query<Array<{ count: string }>>(
+              "SELECT count(*) FROM orders WHERE status = 'IN_PROGRESS'",
             )
-          ).rows[0]!.count,
+          )[0]!.count,
         );
       expect(await eventually(unfinished, (count) => count === 0, 90_000)).toBe(0);
 
-      const { rows: placed } = await ordersDb.query<{
-        id: string;
-        status: string;
-        quantity: number;
-        total: string;
-      }>('SELECT id, status, quantity, total FROM orders WHERE user_id = $1', [userId]);
+      const placed = await ordersDb.query<
+        Array<{ id: string; status: string; quantity: number; total: string }>
+      >('SELECT id, status, quantity, total FROM orders WHERE user_id = $1', [userId]);
       expect(placed).toHaveLength(40);
-      const settled = async () =>
-        (
-          await usersDb.query<{ order_id: string; status: string; amount: string }>(
-            'SELECT order_id, status, amount FROM credit_reservations WHERE user_id = $1',
-            [userId],
-          )
-        ).rows;
-      // Captures and releases travel through the outbox: wait until none is left RESERVED.
-      await eventually(
-        settled,
-        (rows) => rows.length === 40 && rows.every(({ status }) => status !== 'RESERVED'),
-        60_000,
-      );
-      const reservations = new Map((await settled()).map((row) => [row.order_id, row]));
-      const expected: Record<string, string> = {
-        COMPLETED: 'CAPTURED',
-        FAILED: 'RELEASED',
-        DENIED: 'DENIED',
-      };
-      for (const order of placed) {
-        expect([order.id, reservations.get(order.id)?.status]).toEqual([order.id, expected[order.status]]);
-        expect(Number(reservations.get(order.id)!.amount)).toBe(Number(order.total));
-      }
+      // Every order moved exactly the money its status says, once, and every balance is its ledger.
+      expect(await checkLedger(ordersDb)).toEqual([]);
 
       const completed = placed.filter(({ status }) => status === 'COMPLETED');
       const spent = completed.reduce((sum, { total }) => sum + Number(total), 0);
-      const { rows: users } = await usersDb.query<{ credit: string }>(
-        'SELECT credit FROM users WHERE id = $1',
+      const [account] = await ordersDb.query<Array<{ cash: string; reserved: string }>>(
+        'SELECT cash, reserved FROM accounts WHERE user_id = $1',
         [userId],
       );
-      expect(Number(users[0]!.credit) + spent).toBe(INITIAL_CREDIT);
-      const { rows: holdings } = await ordersDb.query<{ quantity: string }>(
+      expect(Number(account!.cash) + spent).toBe(INITIAL_CREDIT);
+      expect(Number(account!.reserved)).toBe(0);
+      const holdings = await ordersDb.query<Array<{ quantity: string }>>(
         'SELECT quantity FROM holdings WHERE user_id = $1',
         [userId],
       );
@@ -254,7 +254,7 @@ describe('order flow recovery', () => {
       expect(completed.length).toBeGreaterThan(0);
       expect(placed.some(({ status }) => status === 'FAILED')).toBe(true);
     } finally {
-      await Promise.all([ordersDb.end(), usersDb.end()]);
+      await ordersDb.destroy();
       await Promise.all([orders.kill('SIGTERM'), verifier.kill('SIGTERM')]);
     }
   }, 300_000);

@@ -104,14 +104,14 @@ describe('one trace from the buy request to the verifier and back', () => {
       20_000,
     );
 
-    // The credit is captured by the outbox after the outcome: wait until its span is exported.
+    // The final status goes out through the outbox after the outcome: wait until its span is exported.
     const trace = await eventually(
       async () => {
         await tracing.flush();
         const root = collector.spans.find((span) => span.scope === 'gateway' && span.name === 'mutation Buy');
         return root ? collector.spans.filter((span) => span.traceId === root.traceId) : [];
       },
-      (spans) => spans.some((span) => span.name === 'outbox capture credit'),
+      (spans) => spans.some((span) => span.scope === 'orders' && /status-changes$/.test(span.name)),
       20_000,
     );
     const has = (scope: string, kind: number, name: RegExp) =>
@@ -120,13 +120,12 @@ describe('one trace from the buy request to the verifier and back', () => {
     expect(has('gateway', SERVER, /^mutation Buy$/)).toBe(true);
     expect(has('gateway', CLIENT, /^subgraph orders$/)).toBe(true);
     expect(has('orders', SERVER, /^mutation /)).toBe(true);
-    // The credit reservation, service to service.
-    expect(has('orders', CLIENT, /^call users$/)).toBe(true);
-    expect(has('users', SERVER, /^mutation /)).toBe(true);
     // Through the outbox and Kafka to the verifier, and its outcome back to the orders service.
     expect(has('orders', PRODUCER, /verification-requests$/)).toBe(true);
     expect(has('verifier', CONSUMER, /^verify order$/)).toBe(true);
     expect(has('orders', CONSUMER, /verification-outcomes$/)).toBe(true);
+    // The status change the outcome made, announced through the outbox in the same trace.
+    expect(has('orders', PRODUCER, /status-changes$/)).toBe(true);
     // Every span but the root hangs from another span of the same trace.
     const ids = new Set(trace.map(({ spanId }) => spanId));
     const orphans = trace.filter(({ parentSpanId }) => parentSpanId && !ids.has(parentSpanId));

@@ -14,6 +14,8 @@ import { createApp as createVerifier } from '../../workers/verifier/src/app';
 import { verifierConfigSchema } from '../../workers/verifier/src/config';
 import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
 import { asAdmin } from './auth';
+import { eventually } from './price-series';
+import { pricedAt, publishQuotes } from './quotes';
 import { expectData } from './graphql';
 import {
   deletePrefixedKeys,
@@ -37,12 +39,18 @@ export interface PlatformStack {
   /** Prefix of this stack's order status channels in Redis. */
   statusChannelPrefix: string;
   /** This stack's Kafka topics. */
-  topics: { verificationRequests: string; verificationOutcomes: string; statusChanges: string };
+  topics: {
+    verificationRequests: string;
+    verificationOutcomes: string;
+    statusChanges: string;
+    prices: string;
+  };
   /** The environment the stack's gateway was started with: start replicas from it. */
   gatewayEnv: Record<string, string>;
   /**
    * Lists a stock as the back office does (an admin, through the gateway) and, given a price,
-   * records one trade at it in the stack's price series, as the ingestor would.
+   * records one trade at it: in the stack's price series, as the ingestor would, and on the
+   * prices topic, waiting until the orders service prices orders at it.
    */
   listStock(stock: { id: string; symbol: string; name?: string; price?: number }): Promise<void>;
   /** `/metrics` of a service, from its GraphQL URL. */
@@ -55,6 +63,8 @@ export interface PlatformStackOptions {
   verification?: { decide: Decide; stallLimitMs: number };
   /** Gateway settings on top of the stack's own (e.g. a lower rate limit). */
   gatewayEnv?: Record<string, string>;
+  /** Orders service settings on top of the stack's own (e.g. a short verification deadline). */
+  ordersEnv?: Record<string, string>;
 }
 
 /**
@@ -77,53 +87,56 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     verificationRequests: `test.${suffix}.verification-requests`,
     verificationOutcomes: `test.${suffix}.verification-outcomes`,
     statusChanges: `test.${suffix}.status-changes`,
+    prices: `test.${suffix}.prices`,
   };
   const kafka = { KAFKA_BROKERS: kafkaBrokers().join(',') };
   const base = { PORT: '0', NODE_ENV: 'test' };
   const stops: Array<() => Promise<unknown>> = [];
 
-  const [users, stocks] = await Promise.all([
-    startUsers(
-      loadConfig(usersConfigSchema, { ...base, DATABASE_URL: databaseUrls.users }),
-      testLogger('users'),
-    ),
-    startStocks(
-      loadConfig(stocksConfigSchema, {
-        ...base,
-        DATABASE_URL: databaseUrls.stocks,
-        REDIS_URL: testRedisUrl,
-        PRICES_KEY_PREFIX: pricesKeyPrefix,
-      }),
-      testLogger('stocks'),
-    ),
-  ]);
-  const [listings, orders] = await Promise.all([
-    startListings(
-      loadConfig(listingsConfigSchema, {
-        ...base,
-        DATABASE_URL: databaseUrls.listings,
-        USERS_SUBGRAPH_URL: users.url,
-      }),
-      testLogger('listings'),
-    ),
-    startOrders(
-      loadConfig(ordersConfigSchema, {
-        ...base,
-        ...kafka,
-        DATABASE_URL: databaseUrls.orders,
-        REDIS_URL: testRedisUrl,
-        USERS_SUBGRAPH_URL: users.url,
-        STOCKS_SUBGRAPH_URL: stocks.url,
-        VERIFICATION_REQUESTS_TOPIC: topics.verificationRequests,
-        VERIFICATION_OUTCOMES_TOPIC: topics.verificationOutcomes,
-        STATUS_CHANGES_TOPIC: topics.statusChanges,
-        CONSUMER_GROUP: `orders-${suffix}`,
-        STATUS_CHANNEL_PREFIX: statusChannelPrefix,
-        OUTBOX_POLL_MS: '200',
-      }),
-      testLogger('orders'),
-    ),
-  ]);
+  // Orders prices from the stocks list; users open accounts in orders; listings reads users.
+  const stocks = await startStocks(
+    loadConfig(stocksConfigSchema, {
+      ...base,
+      DATABASE_URL: databaseUrls.stocks,
+      REDIS_URL: testRedisUrl,
+      PRICES_KEY_PREFIX: pricesKeyPrefix,
+    }),
+    testLogger('stocks'),
+  );
+  const orders = await startOrders(
+    loadConfig(ordersConfigSchema, {
+      ...base,
+      ...kafka,
+      DATABASE_URL: databaseUrls.orders,
+      REDIS_URL: testRedisUrl,
+      STOCKS_SUBGRAPH_URL: stocks.url,
+      VERIFICATION_REQUESTS_TOPIC: topics.verificationRequests,
+      VERIFICATION_OUTCOMES_TOPIC: topics.verificationOutcomes,
+      STATUS_CHANGES_TOPIC: topics.statusChanges,
+      PRICES_TOPIC: topics.prices,
+      CONSUMER_GROUP: `orders-${suffix}`,
+      STATUS_CHANNEL_PREFIX: statusChannelPrefix,
+      OUTBOX_POLL_MS: '200',
+      ...options.ordersEnv,
+    }),
+    testLogger('orders'),
+  );
+  const users = await startUsers(
+    loadConfig(usersConfigSchema, {
+      ...base,
+      DATABASE_URL: databaseUrls.users,
+      ORDERS_SUBGRAPH_URL: orders.url,
+    }),
+    testLogger('users'),
+  );
+  const listings = await startListings(
+    loadConfig(listingsConfigSchema, {
+      ...base,
+      DATABASE_URL: databaseUrls.listings,
+      USERS_SUBGRAPH_URL: users.url,
+    }),
+    testLogger('listings'),
+  );
   const gatewayEnv: Record<string, string> = {
     ...base,
     SUBGRAPH_USERS_URL: users.url,
@@ -189,9 +202,21 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
         await asAdmin(),
       );
       if (price !== undefined) {
-        await new MinuteSeriesStore(prices).apply([
-          { stockId: id, symbol: symbol.toLowerCase(), date: '20261121', time: '090000', seq: 1, price },
-        ]);
+        const quote = {
+          stockId: id,
+          symbol: symbol.toLowerCase(),
+          date: '20261121',
+          time: '090000',
+          seq: 1,
+          price,
+        };
+        await new MinuteSeriesStore(prices).apply([quote]);
+        await publishQuotes(topics.prices, [quote]);
+        await eventually(
+          () => pricedAt(databaseUrls.orders, id),
+          (priced) => priced === price,
+          15_000,
+        );
       }
     },
     metricsUrl: (graphqlUrl) => graphqlUrl.replace(/\/graphql$/, '/metrics'),

@@ -61,7 +61,10 @@ export const orderViewSchema = z.object({
 });
 export type OrderView = z.infer<typeof orderViewSchema>;
 
-/** Every status change of an order, for the live buy-result stream and any other listener. */
+/**
+ * Every status change of an order, announced once, after everything the change moved (cash,
+ * shares) has committed with it: for the live buy-result stream and any other listener.
+ */
 export const orderStatusEventSchema = z.object({
   orderId: z.string(),
   userId: z.string(),
@@ -70,13 +73,6 @@ export const orderStatusEventSchema = z.object({
   at: z.iso.datetime(),
   /** The order as of this change. Absent from events written before it existed. */
   order: orderViewSchema.optional(),
-  /**
-   * Whether the users service has applied the change's effect on credit (reservation, capture,
-   * release, deposit), so that a read of the user's credit reflects it. A final status is
-   * announced twice: at once when it commits (`false`), and again after its credit has settled.
-   * Absent means settled.
-   */
-  settled: z.boolean().optional(),
 });
 export type OrderStatusEvent = z.infer<typeof orderStatusEventSchema>;
 

@@ -120,10 +120,6 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     const onChange = (event: OrderStatusEvent | undefined) => {
       if (event && answerable(event.order)) {
         if (next !== 'read') next = event.order;
-      } else if (event?.settled === false) {
-        // Announced at commit, before its credit settled: a read now could show the user's credit
-        // as it was. The announcement that follows settlement triggers the read.
-        return;
       } else {
         next = 'read';
       }

@@ -1,4 +1,4 @@
-import { env, subgraphConfigSchema, OrderTopics } from '@brokerage/common';
+import { env, subgraphConfigSchema, OrderTopics, TopicNames } from '@brokerage/common';
 import { z } from 'zod';
 
 export const ordersConfigSchema = subgraphConfigSchema.extend({
@@ -11,13 +11,15 @@ export const ordersConfigSchema = subgraphConfigSchema.extend({
   VERIFICATION_REQUESTS_TOPIC: z.string().min(1).default(OrderTopics.verificationRequests),
   VERIFICATION_OUTCOMES_TOPIC: z.string().min(1).default(OrderTopics.verificationOutcomes),
   STATUS_CHANGES_TOPIC: z.string().min(1).default(OrderTopics.statusChanges),
+  /** The price fetcher's topic: the latest price of every stock is kept from it. */
+  PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
   CONSUMER_GROUP: z.string().min(1).default('orders'),
   /** How long the group waits for a silent consumer (a crashed one) before giving its partitions to others. */
   KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),
   REDIS_URL: env.redisUrl(),
   /** Each order's status changes are published on `<prefix><order id>`. */
   STATUS_CHANNEL_PREFIX: z.string().default('orders:status:'),
-  USERS_SUBGRAPH_URL: env.url('http://127.0.0.1:4001/graphql'),
+  /** Asked only to tell an unknown stock from one with no price yet. */
   STOCKS_SUBGRAPH_URL: env.url('http://127.0.0.1:4003/graphql'),
   SERVICE_TIMEOUT_MS: env.milliseconds(5_000),
   /** "Today" in the order history rule is the calendar day in this zone. */
@@ -26,7 +28,14 @@ export const ordersConfigSchema = subgraphConfigSchema.extend({
   MAX_ORDER_QUANTITY: env.positiveInt(1_000_000),
   /** The outbox relay also polls this often, for rows other replicas (or a crash) left behind. */
   OUTBOX_POLL_MS: env.positiveInt(500),
-  /** An order still unanswered after this long (its process died mid-request) is finished by recovery. */
-  RECOVERY_AFTER_MS: env.positiveInt(30_000),
+  /**
+   * An IN_PROGRESS order with no verification outcome after this long is asked for again (the
+   * verifier decides within its stall limit, 60 s by default, of reading a request).
+   */
+  VERIFICATION_DEADLINE_MS: env.positiveInt(90_000),
+  /** How often an overdue order is asked for again before it is FAILED with its cash released. */
+  VERIFICATION_RETRIES: env.nonNegativeInt(1),
+  /** How often overdue orders are looked for. */
+  OVERDUE_SWEEP_MS: env.positiveInt(5_000),
 });
 export type OrdersConfig = z.infer<typeof ordersConfigSchema>;

@@ -1,11 +1,13 @@
 import { loaderById, pagesByOwnerLoader, type Page, type RequestContext } from '@brokerage/common';
 import DataLoader from 'dataloader';
+import type { AccountBalance, AccountsRepository } from './db/accounts-repository';
 import type { HoldingRecord, OrderRecord } from './db/order-record';
 import type { OrdersRepository } from './db/orders-repository';
 import type { OrderService } from './order-service';
 
 export interface OrdersContext extends RequestContext {
   orders: OrdersRepository;
+  accounts: AccountsRepository;
   orderService: OrderService;
   /** One SQL query for every order of a request's `_entities` call. */
   orderById: DataLoader<string, OrderRecord | null>;
@@ -13,22 +15,30 @@ export interface OrdersContext extends RequestContext {
   ordersOfUser: DataLoader<{ ownerId: string } & Page, OrderRecord[], string>;
   /** One SQL query for the holdings of every user in a response. */
   holdingsOf: DataLoader<string, HoldingRecord[]>;
+  /** One SQL query for the account balances of every user in a response. */
+  accountOf: DataLoader<string, AccountBalance | undefined>;
 }
 
 export function createOrdersContext(
   base: RequestContext,
   orders: OrdersRepository,
+  accounts: AccountsRepository,
   orderService: OrderService,
 ): OrdersContext {
   return {
     ...base,
     orders,
+    accounts,
     orderService,
     orderById: loaderById((ids) => orders.findByIds(ids)),
     ordersOfUser: pagesByOwnerLoader((userIds, page) => orders.historyPagesByUser(userIds, page)),
     holdingsOf: new DataLoader(async (userIds) => {
       const byUser = await orders.holdingsOf(userIds);
       return userIds.map((id) => byUser.get(id) ?? []);
+    }),
+    accountOf: new DataLoader(async (userIds) => {
+      const balances = await accounts.balancesOf(userIds);
+      return userIds.map((id) => balances.get(id));
     }),
   };
 }

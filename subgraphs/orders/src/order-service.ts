@@ -1,119 +1,102 @@
-import { badUserInput, codedError, parseRowId, type Logger, type OrderSide } from '@brokerage/common';
-import type { StockPrices } from './clients/stock-prices';
-import type { UsersCredit } from './clients/users-credit';
-import { isUnanswered, type OrderRecord } from './db/order-record';
-import type { NewOrder, OrdersRepository, Placement } from './db/orders-repository';
-import type { OrderStatusPublisher } from './status/order-status-publisher';
+import { badUserInput, codedError, parseRowId, type OrderSide } from '@brokerage/common';
+import type { StockCatalogue } from './clients/stock-catalogue';
+import type { OrderRecord } from './db/order-record';
+import type { NewOrder, OrderTransitions } from './db/order-transitions';
+import type { OrdersRepository } from './db/orders-repository';
+import type { StockPricesRepository } from './db/stock-prices-repository';
 
+/** A buy or sell as the API takes it: exactly one of stockId/symbol, one of quantity/amount. */
 export interface OrderInput {
   userId: string;
-  stockId: string;
-  quantity: number;
+  stockId?: string | null;
+  symbol?: string | null;
+  quantity?: number | null;
+  /** Cash to spend (buys only): the quantity is what it buys at the price, rounded down. */
+  amount?: number | null;
   clientOrderId?: string | null;
 }
 
-/** An order as requested, checked, before it is priced. */
-type OrderRequest = Omit<NewOrder, 'price' | 'total'>;
+/** An order as requested and checked, before it is priced. */
+interface OrderRequest {
+  side: OrderSide;
+  userId: string;
+  stock: { id: string } | { symbol: string };
+  size: { quantity: number } | { amount: number };
+  clientOrderId: string | null;
+}
 
 const INSTRUMENT_ID = /^[0-9]{1,20}$/;
+const SYMBOL = /^[A-Za-z0-9_]{1,32}$/;
 // As brokers' APIs allow for their client order ids: short, printable, no spaces.
 const CLIENT_ORDER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
- * Placing and cancelling orders. A buy's credit belongs to the users service, so a buy is a small
- * saga: the order is created unanswered (NEW), the users service reserves the credit (idempotent
- * by order id), and the answer is recorded with its outbox messages. A crash anywhere leaves a NEW
- * order that `recoverUnanswered` finishes the same way, so no reservation is ever orphaned.
+ * Placing and cancelling orders. Everything a buy needs is in the orders database: the price
+ * (kept from the prices topic), the user's cash, and the order with its outbox messages, so a
+ * buy is one statement that checks and reserves the cash, writes the order and its messages.
  *
  * An order placed with a client order id the user has used already is not placed again: the
- * answer is the order placed with it, as it is now. Sent again before its first request was
- * answered, a buy is answered by whichever request gets there first (both ask for the same
- * reservation, which is idempotent by order id).
+ * answer is the order placed with it, as it is now.
  */
 export class OrderService {
   constructor(
     private readonly orders: OrdersRepository,
-    private readonly credit: UsersCredit,
-    private readonly prices: StockPrices,
+    private readonly transitions: OrderTransitions,
+    private readonly prices: StockPricesRepository,
+    private readonly catalogue: StockCatalogue,
     private readonly maxQuantity: number,
-    private readonly statusPublisher: OrderStatusPublisher,
     private readonly onOutboxWrite: () => void,
-    private readonly logger: Logger,
   ) {}
 
-  async buy(input: OrderInput, requestId: string): Promise<OrderRecord> {
-    const request = this.checked('BUY', input);
-    const placement =
-      (await this.placedBefore(request)) ??
-      (await this.orders.createUnanswered(await this.priced(request, requestId)));
-    const order = placement.placed ? placement.order : this.sameOrder(request, placement.existing);
-    return isUnanswered(order) ? this.answer(order, requestId) : order;
+  buy(input: OrderInput, requestId: string): Promise<OrderRecord> {
+    return this.place(this.checked('BUY', input), requestId);
   }
 
-  async sell(input: OrderInput, requestId: string): Promise<OrderRecord> {
-    const request = this.checked('SELL', input);
-    const placement =
-      (await this.placedBefore(request)) ??
-      (await this.orders.placeSell(await this.priced(request, requestId)));
-    if (!placement.placed) return this.sameOrder(request, placement.existing);
-    this.onOutboxWrite();
-    return placement.order;
+  sell(input: OrderInput, requestId: string): Promise<OrderRecord> {
+    if (input.amount !== undefined && input.amount !== null) {
+      throw badUserInput('a sell takes a quantity of shares, not an amount', 'input.amount');
+    }
+    return this.place(this.checked('SELL', input), requestId);
   }
 
   async cancel(orderId: string): Promise<OrderRecord> {
-    const order = await this.orders.cancel(parseRowId(orderId, 'id'));
-    this.statusPublisher.announceCommitted(order);
-    this.onOutboxWrite();
-    return order;
-  }
-
-  /** Finishes buys left unanswered by a process that died mid-request. */
-  async recoverUnanswered(olderThanMs: number): Promise<number> {
-    const stranded = await this.orders.unansweredOlderThan(olderThanMs);
-    for (const order of stranded) {
-      try {
-        await this.answer(order, `recovery-${order.id}`);
-        this.logger.info({ orderId: order.id }, 'answered a stranded order');
-      } catch (error) {
-        this.logger.warn({ err: error, orderId: order.id }, 'could not answer a stranded order yet');
-      }
+    const id = parseRowId(orderId, 'id');
+    const cancelled = await this.transitions.finish(id, 'CANCELLED');
+    if (cancelled) {
+      this.onOutboxWrite();
+      return cancelled;
     }
-    return stranded.length;
+    const [existing] = await this.orders.findByIds([id]);
+    if (!existing) throw codedError('ORDER_NOT_FOUND', `No order with id ${id}`);
+    throw codedError(
+      'ORDER_NOT_CANCELLABLE',
+      `Order ${id} is ${existing.status}; only an IN_PROGRESS order can be cancelled`,
+    );
   }
 
-  private async answer(order: OrderRecord, requestId: string): Promise<OrderRecord> {
-    let status;
-    try {
-      status = await this.credit.reserve(order.id, order.userId, order.total, requestId);
-    } catch (error) {
-      if ((error as { extensions?: { code?: unknown } }).extensions?.code === 'USER_NOT_FOUND') {
-        await this.orders.deleteUnanswered(order.id);
-      }
-      throw error;
+  private async place(request: OrderRequest, requestId: string): Promise<OrderRecord> {
+    // Looked up before pricing, so that a retry is answered even while prices are unavailable.
+    const earlier = await this.placedBefore(request);
+    if (earlier) return earlier;
+    const order = await this.priced(request, requestId);
+    const placed =
+      order.side === 'BUY' ? await this.transitions.placeBuy(order) : await this.transitions.placeSell(order);
+    if (placed) {
+      this.onOutboxWrite();
+      return placed;
     }
-    const answered = await this.orders.answerBuy(order.id, status !== 'DENIED');
-    this.onOutboxWrite();
-    // Undefined only if another process (recovery) answered it first: read what it recorded.
-    return answered ?? (await this.orders.findByIds([order.id]))[0]!;
+    // Nothing was written: the client order id was taken meanwhile, or the user has no account.
+    const taken = await this.placedBefore(request);
+    if (taken) return taken;
+    throw codedError('USER_NOT_FOUND', `No user with id ${request.userId}`, { field: 'input.userId' });
   }
 
-  /**
-   * The order already placed under the request's client order id, if any: found before pricing,
-   * so that a retry is answered even while prices are unavailable.
-   */
-  private async placedBefore(request: OrderRequest): Promise<Placement | undefined> {
+  /** The order already placed under the request's client order id, if it is the same order. */
+  private async placedBefore(request: OrderRequest): Promise<OrderRecord | undefined> {
     if (request.clientOrderId === null) return undefined;
     const existing = await this.orders.findByClientOrderId(request.userId, request.clientOrderId);
-    return existing && { placed: false, existing };
-  }
-
-  /** `existing`, if it is the order `request` asks for again; refused if it is another one. */
-  private sameOrder(request: OrderRequest, existing: OrderRecord): OrderRecord {
-    if (
-      existing.side !== request.side ||
-      existing.stockId !== request.stockId ||
-      existing.quantity !== request.quantity
-    ) {
+    if (!existing) return undefined;
+    if (!(await this.isSameOrder(request, existing))) {
       throw codedError(
         'CLIENT_ORDER_ID_REUSED',
         `clientOrderId ${request.clientOrderId} names order ${existing.id}, a ${existing.side} of ` +
@@ -124,17 +107,22 @@ export class OrderService {
     return existing;
   }
 
+  private async isSameOrder(request: OrderRequest, existing: OrderRecord): Promise<boolean> {
+    if (existing.side !== request.side) return false;
+    const sameSize =
+      'quantity' in request.size
+        ? existing.quantity === request.size.quantity
+        : Math.floor(request.size.amount / existing.price) === existing.quantity;
+    if (!sameSize) return false;
+    if ('id' in request.stock) return existing.stockId === request.stock.id;
+    const stock = await this.prices.find(request.stock);
+    return stock?.stockId === existing.stockId;
+  }
+
   private checked(side: OrderSide, input: OrderInput): OrderRequest {
     const userId = parseRowId(input.userId, 'input.userId');
-    if (!INSTRUMENT_ID.test(input.stockId)) {
-      throw badUserInput('stockId must be an instrument code of 1 to 20 digits', 'input.stockId');
-    }
-    if (!Number.isInteger(input.quantity) || input.quantity <= 0) {
-      throw badUserInput('quantity must be a whole number more than 0', 'input.quantity');
-    }
-    if (input.quantity > this.maxQuantity) {
-      throw badUserInput(`quantity must be at most ${this.maxQuantity}`, 'input.quantity');
-    }
+    const stock = checkedStock(input);
+    const size = this.checkedSize(input);
     const clientOrderId = input.clientOrderId ?? null;
     if (clientOrderId !== null && !CLIENT_ORDER_ID.test(clientOrderId)) {
       throw badUserInput(
@@ -142,13 +130,99 @@ export class OrderService {
         'input.clientOrderId',
       );
     }
-    return { side, userId, stockId: input.stockId, quantity: input.quantity, clientOrderId };
+    return { side, userId, stock, size, clientOrderId };
+  }
+
+  private checkedSize(input: OrderInput): OrderRequest['size'] {
+    const { quantity, amount } = input;
+    const hasQuantity = quantity !== undefined && quantity !== null;
+    const hasAmount = amount !== undefined && amount !== null;
+    if (hasQuantity === hasAmount) {
+      throw badUserInput(
+        'give exactly one of quantity and amount',
+        hasQuantity ? 'input.amount' : 'input.quantity',
+      );
+    }
+    if (hasAmount) {
+      if (!Number.isSafeInteger(amount) || amount <= 0) {
+        throw badUserInput(
+          'amount must be a whole number of the smallest currency unit, more than 0',
+          'input.amount',
+        );
+      }
+      return { amount };
+    }
+    this.checkQuantity(quantity!, 'input.quantity');
+    return { quantity: quantity! };
+  }
+
+  private checkQuantity(quantity: number, field: string): void {
+    if (!Number.isInteger(quantity) || quantity <= 0) {
+      throw badUserInput('quantity must be a whole number more than 0', field);
+    }
+    if (quantity > this.maxQuantity)
+      throw badUserInput(`quantity must be at most ${this.maxQuantity}`, field);
   }
 
   private async priced(request: OrderRequest, requestId: string): Promise<NewOrder> {
-    const price = await this.prices.lastPrice(request.stockId, requestId);
-    const total = price * request.quantity;
+    const stock = (await this.prices.find(request.stock)) ?? (await this.unpriced(request, requestId));
+    let quantity: number;
+    if ('quantity' in request.size) {
+      quantity = request.size.quantity;
+    } else {
+      quantity = Math.floor(request.size.amount / stock.price);
+      if (quantity === 0) {
+        throw codedError(
+          'AMOUNT_TOO_SMALL',
+          `${request.size.amount} buys no share of ${stock.symbol} at ${stock.price}`,
+          { field: 'input.amount', price: stock.price },
+        );
+      }
+      this.checkQuantity(quantity, 'input.amount');
+    }
+    const total = stock.price * quantity;
     if (!Number.isSafeInteger(total)) throw badUserInput('the order is too large', 'input.quantity');
-    return { ...request, price, total };
+    return {
+      side: request.side,
+      userId: request.userId,
+      stockId: stock.stockId,
+      quantity,
+      price: stock.price,
+      total,
+      clientOrderId: request.clientOrderId,
+    };
   }
+
+  /**
+   * No price has been seen for the stock: it does not exist (STOCK_NOT_FOUND), or has not traded
+   * yet (PRICE_UNAVAILABLE). Only this refusal asks the stocks service, which owns the list.
+   */
+  private async unpriced(request: OrderRequest, requestId: string): Promise<never> {
+    const { stock } = request;
+    const field = 'id' in stock ? 'input.stockId' : 'input.symbol';
+    const name = 'id' in stock ? `id ${stock.id}` : `symbol ${stock.symbol}`;
+    if (!(await this.catalogue.exists(stock, requestId))) {
+      throw codedError('STOCK_NOT_FOUND', `No stock with ${name}`, { field });
+    }
+    throw codedError('PRICE_UNAVAILABLE', `Stock ${name} has not traded yet; there is no price to trade at`);
+  }
+}
+
+function checkedStock(input: OrderInput): OrderRequest['stock'] {
+  const { stockId, symbol } = input;
+  const hasId = stockId !== undefined && stockId !== null;
+  const hasSymbol = symbol !== undefined && symbol !== null;
+  if (hasId === hasSymbol) {
+    throw badUserInput('give exactly one of stockId and symbol', hasId ? 'input.symbol' : 'input.stockId');
+  }
+  if (hasId) {
+    if (!INSTRUMENT_ID.test(stockId)) {
+      throw badUserInput('stockId must be an instrument code of 1 to 20 digits', 'input.stockId');
+    }
+    return { id: stockId };
+  }
+  if (!SYMBOL.test(symbol!)) {
+    throw badUserInput('symbol must be 1 to 32 letters, digits or underscores', 'input.symbol');
+  }
+  return { symbol: symbol!.toLowerCase() };
 }

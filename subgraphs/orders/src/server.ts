@@ -21,17 +21,22 @@ import {
   type RunningSubgraph,
 } from '@brokerage/common';
 import { Partitioners } from 'kafkajs';
-import { StockPrices } from './clients/stock-prices';
-import { UsersCredit } from './clients/users-credit';
+import { StockCatalogue } from './clients/stock-catalogue';
 import type { OrdersConfig } from './config';
 import { createOrdersContext, type OrdersContext } from './context';
 import { ordersDatabase } from './db';
+import { AccountsRepository } from './db/accounts-repository';
+import { OrderTransitions } from './db/order-transitions';
 import { OrdersRepository } from './db/orders-repository';
+import { StockPricesRepository } from './db/stock-prices-repository';
 import { OrderService } from './order-service';
+import { runOrdersConsumer, type TopicHandler } from './orders-consumer';
 import { OutboxRelay } from './outbox/outbox-relay';
+import { PriceFollower } from './prices/price-follower';
 import { resolvers } from './resolvers';
 import { OrderStatusPublisher } from './status/order-status-publisher';
-import { runOutcomeConsumer } from './verification/outcome-consumer';
+import { OutcomeApplier } from './verification/outcome-applier';
+import { OverdueSweep } from './verification/overdue-sweep';
 
 export const typeDefs = readFileSync(path.join(__dirname, '../schema.graphql'), 'utf8');
 
@@ -39,7 +44,7 @@ type StopStep = [name: string, stop: () => Promise<unknown>];
 
 /**
  * The orders subgraph and its background parts: the outbox relay, the consumer of verification
- * outcomes and the recovery of orders a crash left unanswered. Stops in the order that loses
+ * outcomes and prices, and the sweep of orders whose verification outcome is overdue. Stops in the order that loses
  * nothing: no new outcomes, then drain HTTP, then deliver what the outbox holds, then close.
  */
 export async function start(
@@ -69,6 +74,7 @@ export async function start(
         config.VERIFICATION_REQUESTS_TOPIC,
         config.VERIFICATION_OUTCOMES_TOPIC,
         config.STATUS_CHANGES_TOPIC,
+        config.PRICES_TOPIC,
       ].map((topic) => topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR)),
     );
     const producer = kafka.producer({
@@ -87,19 +93,13 @@ export async function start(
 
     // One credential for both directions: verifying the gateway's callers and calling other services.
     const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, 'orders');
-    const credit = new UsersCredit(config.USERS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens);
     const orders = new OrdersRepository(dataSource, config.BUSINESS_TIME_ZONE);
-    const statusPublisher = new OrderStatusPublisher(
-      redis,
-      config.STATUS_CHANNEL_PREFIX,
-      logger.child({ component: 'status' }),
-      metrics.registry,
-    );
+    const transitions = new OrderTransitions(dataSource, config.VERIFICATION_DEADLINE_MS);
+    const accounts = new AccountsRepository(dataSource);
     const relay = new OutboxRelay({
       dataSource,
       producer,
-      statusPublisher,
-      credit,
+      statusPublisher: new OrderStatusPublisher(redis, config.STATUS_CHANNEL_PREFIX),
       topics: {
         verificationRequests: config.VERIFICATION_REQUESTS_TOPIC,
         statusChanges: config.STATUS_CHANGES_TOPIC,
@@ -110,31 +110,34 @@ export async function start(
     });
     relay.start();
     started.push(['outbox relay', () => relay.stop()]);
+    const onOutboxWrite = () => relay.notify();
 
+    const stockPrices = new StockPricesRepository(dataSource);
     const orderService = new OrderService(
       orders,
-      credit,
-      new StockPrices(config.STOCKS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens),
+      transitions,
+      stockPrices,
+      new StockCatalogue(config.STOCKS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens),
       config.MAX_ORDER_QUANTITY,
-      statusPublisher,
-      () => relay.notify(),
-      logger,
+      onOutboxWrite,
     );
-    const recovery = setInterval(
-      () =>
-        void orderService.recoverUnanswered(config.RECOVERY_AFTER_MS).catch((error: unknown) => {
-          logger.warn({ err: error }, 'order recovery failed');
-        }),
-      Math.min(config.RECOVERY_AFTER_MS / 2, 10_000),
+    const overdue = new OverdueSweep(
+      transitions,
+      config.VERIFICATION_RETRIES,
+      config.OVERDUE_SWEEP_MS,
+      onOutboxWrite,
+      logger.child({ component: 'overdue' }),
+      metrics.registry,
     );
-    started.push(['recovery', async () => clearInterval(recovery)]);
+    overdue.start();
+    started.push(['overdue sweep', () => overdue.stop()]);
 
     const server = await startSubgraphServer<OrdersContext>({
       service: 'orders',
       internalTokens,
       typeDefs,
       resolvers,
-      context: async (base) => createOrdersContext(base, orders, orderService),
+      context: async (base) => createOrdersContext(base, orders, accounts, orderService),
       port: config.PORT,
       host: config.HOST,
       nodeEnv: config.NODE_ENV,
@@ -155,21 +158,30 @@ export async function start(
       groupId: config.CONSUMER_GROUP,
       sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
       admin,
-      topics: [config.VERIFICATION_OUTCOMES_TOPIC],
+      topics: [config.VERIFICATION_OUTCOMES_TOPIC, config.PRICES_TOPIC],
       registry: metrics.registry,
     });
     const consumerFailed = consumerGaveUp(consumer);
     await consumer.connect();
-    started.push(['outcome consumer', () => consumer.disconnect()]);
-    await runOutcomeConsumer({
+    started.push(['consumer', () => consumer.disconnect()]);
+    await runOrdersConsumer(
       consumer,
-      topic: config.VERIFICATION_OUTCOMES_TOPIC,
-      orders,
-      statusPublisher,
-      onOutboxWrite: () => relay.notify(),
-      logger: logger.child({ component: 'outcomes' }),
-      registry: metrics.registry,
-    });
+      new Map<string, TopicHandler>([
+        [
+          config.VERIFICATION_OUTCOMES_TOPIC,
+          new OutcomeApplier(
+            transitions,
+            onOutboxWrite,
+            logger.child({ component: 'outcomes' }),
+            metrics.registry,
+          ),
+        ],
+        [
+          config.PRICES_TOPIC,
+          new PriceFollower(stockPrices, logger.child({ component: 'prices' }), metrics.registry),
+        ],
+      ]),
+    );
 
     return { url: server.url, stop: cleanUp, failed: consumerFailed };
   } catch (error) {

@@ -32,7 +32,6 @@ describe('order history rule', () => {
       ['completed 1 last year', 'COMPLETED', 1, '2025-11-21T08:00:00Z'],
       ['failed 2 yesterday', 'FAILED', 2, '2026-11-20T10:00:00Z'],
       ['cancelled 3 today', 'CANCELLED', 3, '2026-11-21T07:00:00Z'],
-      ['unanswered 50 today', 'NEW', 50, '2026-11-21T08:10:00Z'],
     ];
     for (const [name, status, quantity, createdAt] of rows) {
       const [row] = await dataSource.query<Array<{ id: string }>>(

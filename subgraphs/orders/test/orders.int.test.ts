@@ -1,4 +1,10 @@
-import { createRedis, orderStatusEventSchema, type OrderStatusEvent } from '@brokerage/common';
+import {
+  createDataSource,
+  createRedis,
+  openDatabase,
+  orderStatusEventSchema,
+  type OrderStatusEvent,
+} from '@brokerage/common';
 import { Client } from 'pg';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import * as api from '../../../test/support/graphql';
@@ -7,6 +13,8 @@ import { startPlatformStack, type PlatformStack } from '../../../test/support/pl
 import { eventually } from '../../../test/support/price-series';
 import { testLogger, testRedisUrl } from '../../../test/support/services';
 import { publishVerificationOutcome } from '../../../test/support/verification';
+import { ordersDatabase } from '../src/db';
+import { OrderTransitions } from '../src/db/order-transitions';
 
 const STOCK_ID = '44891482026867833';
 const UNPRICED_STOCK_ID = '35425587644337450';
@@ -81,13 +89,6 @@ describe('orders through the gateway, with the verifier and the verification API
         id: userId,
       })
     ).user.credit;
-  // Credit moves through the orders outbox, right behind the answer or the status: wait for it to settle.
-  const settledCredit = (userId: string, expected: number) =>
-    eventually(
-      () => credit(userId),
-      (value) => value === expected,
-      10_000,
-    );
   const holdings = async (userId: string) =>
     (
       await expectData<{ user: { holdings: Array<{ quantity: number; stock: { symbol: string } }> } }>(
@@ -167,12 +168,12 @@ describe('orders through the gateway, with the verifier and the verification API
     const result = await buy(userId, 5);
     expect(result.status).toBe('IN_PROGRESS');
     expect(await finalOrder(result.order.id)).toMatchObject({ status: 'FAILED', message: Messages.failed });
-    // The release reaches the users service through the outbox, right behind the status.
-    expect(await settledCredit(userId, 1_000)).toBe(1_000);
+    // Released in the same transaction that failed the order.
+    expect(await credit(userId)).toBe(1_000);
     expect(await holdings(userId)).toEqual([]);
   });
 
-  it('announces a final status the moment it commits, then again once its credit has settled', async () => {
+  it('announces each status change once, after the cash it moved has committed with it', async () => {
     const userId = await createUser(1_000);
     behaviour.set(userId, { delayMs: 60_000, verified: true });
     const result = await buy(userId, 5);
@@ -192,23 +193,20 @@ describe('orders through the gateway, with the verifier and the verification API
       await publishVerificationOutcome(stack.topics.verificationOutcomes, result.order.id, 'REJECTED');
       await eventually(
         async () => creditWhenHeard.filter((value) => value !== undefined).length,
-        (heard) => heard === 2,
+        (heard) => heard === 1,
         10_000,
       );
-      expect(events.map(({ status, settled }) => ({ status, settled }))).toEqual([
-        { status: 'FAILED', settled: false },
-        { status: 'FAILED', settled: true },
-      ]);
-      // Only the second promises settled credit: the release was applied before it was published.
-      expect(creditWhenHeard[1]).toBe(1_000);
-      // Both carry the order exactly as the API renders it.
+      // Time for a second announcement, if there were one.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(events.map(({ status }) => status)).toEqual(['FAILED']);
+      expect(creditWhenHeard).toEqual([1_000]);
+      // It carries the order exactly as the API renders it.
       const { order } = await expectData<{ order: Record<string, unknown> }>(
         url,
         `query ($id: ID!) { order(id: $id) { id side quantity price total status message createdAt updatedAt clientOrderId } }`,
         { id: result.order.id },
       );
       expect(events[0]!.order).toEqual(order);
-      expect(events[1]!.order).toEqual(order);
     } finally {
       await listener.quit();
     }
@@ -223,7 +221,7 @@ describe('orders through the gateway, with the verifier and the verification API
     // Abandoned at the stall limit, not when the API would finally have answered.
     expect(Date.now() - started).toBeGreaterThanOrEqual(STALL_LIMIT_MS - 200);
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(await settledCredit(userId, 1_000)).toBe(1_000);
+    expect(await credit(userId)).toBe(1_000);
   });
 
   it('lets exactly as many of 50 concurrent buys through as the credit covers, never going negative', async () => {
@@ -236,7 +234,7 @@ describe('orders through the gateway, with the verifier and the verification API
     expect(results.filter(({ status }) => status === 'DENIED')).toHaveLength(17);
     expect(passed.reduce((sum, { order }) => sum + order.total, 0)).toBe(9_900);
     for (const { order } of passed) await finalOrder(order.id);
-    expect(await settledCredit(userId, 10_000)).toBe(10_000);
+    expect(await credit(userId)).toBe(10_000);
   });
 
   it('sells shares the user holds, credits the proceeds, and denies selling more than held', async () => {
@@ -253,7 +251,6 @@ describe('orders through the gateway, with the verifier and the verification API
       status: 'COMPLETED',
       message: 'Success: Sell order complete.',
     });
-    await settledCredit(userId, 800);
     expect(await credit(userId)).toBe(800);
     expect(await holdings(userId)).toEqual([{ quantity: 2, stock: { symbol: 'stock1' } }]);
   });
@@ -265,8 +262,8 @@ describe('orders through the gateway, with the verifier and the verification API
     const cancelled = (await expectData<{ cancelOrder: OrderResult }>(url, CANCEL, { id: result.order.id }))
       .cancelOrder;
     expect(cancelled).toMatchObject({ status: 'CANCELLED', message: Messages.cancelled });
-    // The release reaches the users service through the outbox, right behind the answer.
-    expect(await settledCredit(userId, 1_000)).toBe(1_000);
+    // Released in the same transaction that cancelled the order.
+    expect(await credit(userId)).toBe(1_000);
 
     // A late approval for the cancelled order, as the verifier would publish it.
     await publishVerificationOutcome(stack.topics.verificationOutcomes, result.order.id, 'APPROVED');
@@ -356,23 +353,31 @@ describe('orders through the gateway, with the verifier and the verification API
       expect((await sell(userId, 2)).status).toBe('IN_PROGRESS');
     });
 
-    it('answers a buy left unanswered by a dead process, reserving its credit then', async () => {
+    it('answers a buy whose process committed it and died before answering, reserving nothing again', async () => {
       const userId = await createUser(1_000);
       behaviour.set(userId, { delayMs: 60_000, verified: true });
-      // What a process that died between creating the order and asking for its credit leaves.
-      const db = new Client({ connectionString: stack.databaseUrls.orders });
-      await db.connect();
-      const { rows } = await db.query<{ id: string }>(
-        `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id)
-         VALUES ('BUY', $1, $2, 3, $3, $4, 'NEW', '', 'stranded') RETURNING id`,
-        [userId, STOCK_ID, PRICE, 3 * PRICE],
+      // What a process that died right after the buy's one statement committed leaves: the order,
+      // its reservation and its outbox messages, and a client that never heard the answer.
+      const dataSource = await openDatabase(
+        createDataSource({ url: stack.databaseUrls.orders, ...ordersDatabase, logger: testLogger('db') }),
+        stack.databaseUrls.orders,
       );
-      await db.end();
-      expect(await place('buy', userId, 3, 'stranded')).toMatchObject({
+      const committed = await new OrderTransitions(dataSource, 60_000).placeBuy({
+        side: 'BUY',
+        userId,
+        stockId: STOCK_ID,
+        quantity: 3,
+        price: PRICE,
+        total: 3 * PRICE,
+        clientOrderId: 'unanswered',
+      });
+      await dataSource.destroy();
+      expect(await place('buy', userId, 3, 'unanswered')).toMatchObject({
         status: 'IN_PROGRESS',
-        order: { id: rows[0]!.id, total: 300 },
+        order: { id: committed!.id, total: 300 },
       });
       expect(await credit(userId)).toBe(700);
+      expect(await orderIdsOf(userId)).toEqual([committed!.id]);
     });
 
     it('refuses the same clientOrderId for another order with CLIENT_ORDER_ID_REUSED, moving nothing', async () => {
@@ -438,13 +443,13 @@ describe('orders through the gateway, with the verifier and the verification API
     expect(await credit(userId)).toBe(1_000_000);
   });
 
-  it('hides the service-to-service credit operations from the public API', async () => {
+  it('hides the service-to-service account opening from the public API', async () => {
     const body = await graphql(
       url,
       `
         mutation {
-          reserveCredit(orderId: "1", userId: "1", amount: 5) {
-            status
+          openAccount(userId: "1", cash: 5) {
+            id
           }
         }
       `,

@@ -1,12 +1,12 @@
 import { loaderById, type RequestContext } from '@brokerage/common';
 import type DataLoader from 'dataloader';
-import type { CreditLedger } from './db/credit-ledger';
+import type { TradingAccounts } from './clients/trading-accounts';
 import type { UserRecord } from './db/user-entity';
 import type { UsersRepository } from './db/users-repository';
 
 export interface UsersContext extends RequestContext {
   users: UsersRepository;
-  credit: CreditLedger;
+  tradingAccounts: TradingAccounts;
   /** Batches every user lookup of one request into a single SQL query. */
   userById: DataLoader<string, UserRecord | null>;
 }
@@ -14,12 +14,12 @@ export interface UsersContext extends RequestContext {
 export function createUsersContext(
   base: RequestContext,
   users: UsersRepository,
-  credit: CreditLedger,
+  tradingAccounts: TradingAccounts,
 ): UsersContext {
   return {
     ...base,
     users,
-    credit,
+    tradingAccounts,
     userById: loaderById((ids) => users.findByIds(ids)),
   };
 }

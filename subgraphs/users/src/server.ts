@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger, startDatabaseSubgraph, type Logger, type RunningSubgraph } from '@brokerage/common';
+import {
+  createLogger,
+  InternalTokens,
+  startDatabaseSubgraph,
+  type Logger,
+  type RunningSubgraph,
+} from '@brokerage/common';
+import { TradingAccounts } from './clients/trading-accounts';
 import type { UsersConfig } from './config';
 import { createUsersContext } from './context';
-import { CreditLedger } from './db/credit-ledger';
 import { usersDatabase } from './db';
 import { UsersRepository } from './db/users-repository';
 import { resolvers } from './resolvers';
@@ -24,8 +30,12 @@ export function start(
     ...usersDatabase,
     context: (dataSource) => {
       const users = new UsersRepository(dataSource);
-      const credit = new CreditLedger(dataSource);
-      return (base) => createUsersContext(base, users, credit);
+      const tradingAccounts = new TradingAccounts(
+        config.ORDERS_SUBGRAPH_URL,
+        config.SERVICE_TIMEOUT_MS,
+        new InternalTokens(config.INTERNAL_AUTH_SECRET, 'users'),
+      );
+      return (base) => createUsersContext(base, users, tradingAccounts);
     },
   });
 }

@@ -26,7 +26,7 @@ export interface OrderRow {
   quantity: number;
   price: string;
   total: string;
-  status: OrderStatus | 'NEW';
+  status: OrderStatus;
   message: string;
   created_at: Date;
   updated_at: Date;
@@ -42,20 +42,12 @@ export function orderFromRow(row: OrderRow): OrderRecord {
     quantity: row.quantity,
     price: moneyFromColumn(row.price),
     total: moneyFromColumn(row.total),
-    status: row.status as OrderStatus,
+    status: row.status,
     message: row.message,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     clientOrderId: row.client_order_id,
   };
-}
-
-/**
- * Whether the order is a buy whose credit check is not answered yet. Such a record (status NEW in
- * its row) only reaches the service itself, to be answered: the API never serves one.
- */
-export function isUnanswered(order: OrderRecord): boolean {
-  return (order.status as OrderRow['status']) === 'NEW';
 }
 
 /** A holding as the GraphQL `Holding` resolves it. */

@@ -1,37 +1,70 @@
 import {
   encodeJson,
   extractTraceContext,
-  inSpan,
-  SpanKind,
+  moneyFromColumn,
   startProducerSpan,
   type Logger,
+  type OrderSide,
+  type OrderStatus,
+  type OrderStatusEvent,
+  type VerificationRequest,
 } from '@brokerage/common';
 import type { Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import type { CreditCommand, OutboxMessage } from '../db/orders-repository';
-import type { UsersCredit } from '../clients/users-credit';
 import type { OrderStatusPublisher } from '../status/order-status-publisher';
 
-/** Every outbox message belongs to one order. */
-function orderIdOf(row: OutboxRow): string {
-  const payload = row.payload as { orderId?: string; key?: string };
-  return payload.orderId ?? payload.key ?? row.id;
-}
-
+/** An outbox row with the immutable fields of its order, joined in at delivery. */
 interface OutboxRow {
   id: string;
-  kind: OutboxMessage['kind'];
-  payload: OutboxMessage['payload'];
+  kind: 'verification-request' | 'status';
+  status: OrderStatus;
+  message: string;
+  at: Date;
   /** The trace the row was written in (W3C headers), continued by its delivery. */
   trace_context: Record<string, string> | null;
+  order_id: string;
+  side: OrderSide;
+  user_id: string;
+  quantity: number;
+  price: string;
+  total: string;
+  created_at: Date;
+  client_order_id: string | null;
+}
+
+/** The status event of an outbox row: the order as it was at that change. */
+function statusEvent(row: OutboxRow): OrderStatusEvent {
+  const at = row.at.toISOString();
+  return {
+    orderId: row.order_id,
+    userId: row.user_id,
+    status: row.status,
+    message: row.message,
+    at,
+    order: {
+      id: row.order_id,
+      side: row.side,
+      quantity: row.quantity,
+      price: moneyFromColumn(row.price),
+      total: moneyFromColumn(row.total),
+      status: row.status,
+      message: row.message,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: at,
+      clientOrderId: row.client_order_id,
+    },
+  };
+}
+
+function verificationRequest(row: OutboxRow): VerificationRequest {
+  return { orderId: row.order_id, userId: row.user_id, side: row.side, requestedAt: row.at.toISOString() };
 }
 
 export interface OutboxRelayOptions {
   dataSource: DataSource;
   producer: Producer;
   statusPublisher: OrderStatusPublisher;
-  credit: UsersCredit;
   topics: { verificationRequests: string; statusChanges: string };
   pollMs: number;
   logger: Logger;
@@ -40,11 +73,12 @@ export interface OutboxRelayOptions {
 }
 
 /**
- * Delivers the outbox, oldest first: verification requests to Kafka, credit commands to the users
- * service (each idempotent by order id), status events to Kafka and to the order's Redis channel.
- * A row is marked delivered in the same transaction that locked it, after its delivery succeeded;
- * a crash in between delivers it again, which every receiver absorbs. Delivery stops at the first
- * failure so that an order's messages keep their order; the next round retries from there.
+ * Delivers the outbox, oldest first: verification requests to Kafka, and every status change to
+ * Kafka (the durable record) and to the order's Redis channel (where gateways listen for their
+ * subscribers); this is the one place a status change is announced. Rows are locked (SKIP LOCKED,
+ * so replicas share the work), delivered, and deleted in the same transaction; a crash in between
+ * delivers them again, which every receiver absorbs (keyed by order id, a status is a state).
+ * A failed round is retried from its first row, so an order's messages keep their order.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -72,9 +106,7 @@ export class OutboxRelay {
       help: 'Outbox messages not delivered yet',
       registers: [options.registry],
       collect: async function (this: Gauge) {
-        const [row] = await options.dataSource.query<Array<{ count: string }>>(
-          'SELECT count(*) FROM outbox WHERE published_at IS NULL',
-        );
+        const [row] = await options.dataSource.query<Array<{ count: string }>>('SELECT count(*) FROM outbox');
         this.set(Number(row?.count ?? 0));
       },
     });
@@ -127,114 +159,56 @@ export class OutboxRelay {
     const { dataSource, batchSize = 200 } = this.options;
     return dataSource.transaction(async (manager) => {
       const rows = await manager.query<OutboxRow[]>(
-        `SELECT id, kind, payload, trace_context FROM outbox WHERE published_at IS NULL
-          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `SELECT outbox.id, outbox.kind, outbox.status, outbox.message, outbox.at, outbox.trace_context,
+                o.id AS order_id, o.side, o.user_id, o.quantity, o.price, o.total, o.created_at, o.client_order_id
+           FROM outbox JOIN orders o ON o.id = outbox.order_id
+          ORDER BY outbox.id LIMIT $1 FOR UPDATE OF outbox SKIP LOCKED`,
         [batchSize],
       );
       if (rows.length === 0) return 0;
-      const delivered: string[] = [];
-      const failed: Array<{ row: OutboxRow; error: unknown }> = [];
-      // Order matters within an order (its credit settles before its status is announced), not
-      // between orders: the batch goes out in waves, the first undelivered message of each order
-      // per wave, Kafka and Redis messages of a wave together and credit commands side by side.
-      const queues = new Map<string, OutboxRow[]>();
-      for (const row of rows) {
-        const orderId = orderIdOf(row);
-        const queue = queues.get(orderId) ?? [];
-        queue.push(row);
-        queues.set(orderId, queue);
-      }
-      while (queues.size > 0) {
-        const wave = [...queues.values()].map((queue) => queue.shift()!);
-        const announcements = wave.filter((row) => row.kind !== 'credit');
-        const credits = wave.filter((row) => row.kind === 'credit');
-        const outcomes = await Promise.allSettled([
-          announcements.length > 0 ? this.deliverToKafkaAndRedis(announcements) : Promise.resolve(),
-          ...credits.map((row) => {
-            const command = row.payload as CreditCommand;
-            return inSpan(
-              'orders',
-              `outbox ${command.action} credit`,
-              { kind: SpanKind.INTERNAL, parent: extractTraceContext(row.trace_context ?? undefined) },
-              () => this.options.credit.apply(command),
-            );
-          }),
-        ]);
-        const [announced, ...settled] = outcomes;
-        const results = [
-          ...announcements.map((row) => ({ row, result: announced })),
-          ...credits.map((row, index) => ({ row, result: settled[index]! })),
-        ];
-        for (const { row, result } of results) {
-          if (result.status === 'fulfilled') {
-            delivered.push(row.id);
-            this.delivered.inc({ kind: row.kind });
-          } else {
-            failed.push({ row, error: result.reason });
-            this.failures.inc({ kind: row.kind });
-            // The rest of this order waits for the next round.
-            queues.delete(orderIdOf(row));
-          }
-        }
-        for (const [orderId, queue] of queues) if (queue.length === 0) queues.delete(orderId);
-      }
-      for (const { row, error } of failed) {
-        await manager.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
-          row.id,
-          error instanceof Error ? error.message.slice(0, 500) : String(error),
-        ]);
-      }
-      if (delivered.length > 0) {
-        await manager.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
-          delivered,
-        ]);
-      }
-      if (failed.length > 0) {
-        this.options.logger.warn(
-          { err: failed[0]!.error, failed: failed.length },
-          'outbox delivery failed; will retry',
+      try {
+        await this.deliver(rows);
+      } catch (error) {
+        this.failures.inc({ kind: rows[0]!.kind }, rows.length);
+        await manager.query(
+          'UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])',
+          [rows.map(({ id }) => id), error instanceof Error ? error.message.slice(0, 500) : String(error)],
         );
+        this.options.logger.warn({ err: error, failed: rows.length }, 'outbox delivery failed; will retry');
         return 0;
       }
+      await manager.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map(({ id }) => id)]);
+      for (const row of rows) this.delivered.inc({ kind: row.kind });
       return rows.length;
     });
   }
 
-  private async deliverToKafkaAndRedis(rows: OutboxRow[]): Promise<void> {
+  private async deliver(rows: OutboxRow[]): Promise<void> {
     const { producer, statusPublisher, topics } = this.options;
     const spans = rows.map((row) => {
-      const topic = row.kind === 'kafka' ? topics.verificationRequests : topics.statusChanges;
+      const topic = row.kind === 'verification-request' ? topics.verificationRequests : topics.statusChanges;
       return startProducerSpan(
         'orders',
         `publish ${topic}`,
         extractTraceContext(row.trace_context ?? undefined),
       );
     });
+    const statusEvents = new Map<OutboxRow, OrderStatusEvent>();
+    for (const row of rows) if (row.kind === 'status') statusEvents.set(row, statusEvent(row));
     const kafkaMessages = rows.map((row, index) => {
       const { headers } = spans[index]!;
-      if (row.kind === 'kafka') {
-        const payload = row.payload as Extract<OutboxMessage, { kind: 'kafka' }>['payload'];
-        return {
-          topic: topics.verificationRequests,
-          messages: [{ key: payload.key, value: encodeJson(payload.value), headers }],
-        };
-      }
-      const event = row.payload as Extract<OutboxMessage, { kind: 'status' }>['payload'];
+      const value = row.kind === 'status' ? statusEvents.get(row)! : verificationRequest(row);
       return {
-        topic: topics.statusChanges,
-        messages: [{ key: event.orderId, value: encodeJson(event), headers }],
+        topic: row.kind === 'status' ? topics.statusChanges : topics.verificationRequests,
+        messages: [{ key: row.order_id, value: encodeJson(value), headers }],
       };
     });
-    // Live subscribers listen on Redis; the Kafka topic is the durable record for everyone else.
-    // Both go out at once (subscribers need not wait for Kafka's acknowledgement), and both must
+    // Subscribers need not wait for Kafka's acknowledgement: both go out at once, and both must
     // succeed for the rows to count as delivered; a repeat after a failure is harmless to either.
-    const statusEvents = rows
-      .filter((row) => row.kind === 'status')
-      .map((row) => row.payload as Extract<OutboxMessage, { kind: 'status' }>['payload']);
     try {
       await Promise.all([
         producer.sendBatch({ acks: -1, topicMessages: kafkaMessages }),
-        statusPublisher.publish(statusEvents),
+        statusPublisher.publish([...statusEvents.values()]),
       ]);
       for (const span of spans) span.end();
     } catch (error) {

@@ -1,5 +1,6 @@
 import { DateTimeScalar, MoneyScalar } from '@brokerage/common';
 import type { Resolvers } from '../generated/resolvers-types';
+import { CashMovement } from './cash-movement';
 import { Holding } from './holding';
 import { Mutation } from './mutation';
 import { Order } from './order';
@@ -14,4 +15,5 @@ export const resolvers: Resolvers = {
   Order,
   User,
   Holding,
+  CashMovement,
 };

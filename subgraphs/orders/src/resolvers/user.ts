@@ -1,8 +1,24 @@
-import { isRowId, parsePage, requireActingFor } from '@brokerage/common';
+import { badUserInput, isRowId, MAX_PAGE_SIZE, parsePage, requireActingFor } from '@brokerage/common';
 import type { UserResolvers } from '../generated/resolvers-types';
 
 export const User: UserResolvers = {
   __resolveReference: ({ id }) => ({ id }),
+  credit: async ({ id }, _args, { accountOf, caller }) => {
+    requireActingFor(caller, id, "see a user's credit");
+    return isRowId(id) ? ((await accountOf.load(id))?.cash ?? 0) : 0;
+  },
+  reservedCash: async ({ id }, _args, { accountOf, caller }) => {
+    requireActingFor(caller, id, "see a user's reserved cash");
+    return isRowId(id) ? ((await accountOf.load(id))?.reserved ?? 0) : 0;
+  },
+  cashMovements: ({ id }, { limit }, { accounts, caller }) => {
+    requireActingFor(caller, id, "see a user's cash movements");
+    const size = limit ?? 20;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+      throw badUserInput(`limit must be 1 to ${MAX_PAGE_SIZE}`, 'limit');
+    }
+    return isRowId(id) ? accounts.movementsOf(id, size) : [];
+  },
   orders: ({ id }, { pageNum, pageSize }, { ordersOfUser, caller }) => {
     requireActingFor(caller, id, 'see orders');
     const page = parsePage(pageNum ?? 1, pageSize ?? 10);

@@ -1,4 +1,3 @@
-import { moneyFromColumn } from '@brokerage/common';
 import { EntitySchema } from 'typeorm';
 
 /** A user as stored; the GraphQL `User` resolves from this shape. */
@@ -6,8 +5,6 @@ export interface UserRecord {
   /** A bigint identity, kept as a string. */
   id: string;
   name: string;
-  /** Spendable credit in the smallest currency unit. */
-  credit: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -18,10 +15,6 @@ export const UserEntity = new EntitySchema<UserRecord>({
   columns: {
     id: { type: 'bigint', primary: true, generated: 'increment' },
     name: { type: 'text' },
-    credit: {
-      type: 'bigint',
-      transformer: { to: (value: number) => value, from: (value: string) => moneyFromColumn(value) },
-    },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

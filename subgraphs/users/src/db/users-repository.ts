@@ -6,7 +6,7 @@ import { UserEntity, type UserRecord } from './user-entity';
 export class UsersRepository {
   private readonly users: Repository<UserRecord>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.users = dataSource.getRepository(UserEntity);
   }
 
@@ -20,9 +20,24 @@ export class UsersRepository {
     return this.users.createQueryBuilder('user').where('user.id = ANY(:ids)', { ids }).getMany();
   }
 
-  /** One INSERT ... RETURNING: the id and timestamps come back with the insert. */
-  async create(input: { name: string; credit: number }): Promise<UserRecord> {
-    const { generatedMaps } = await this.users.insert(input);
-    return { ...input, ...(generatedMaps[0] as Pick<UserRecord, 'id' | 'createdAt' | 'updatedAt'>) };
+  /**
+   * Creates a user and, before the row commits, runs `beforeCommit` with it (opening the user's
+   * trading account): if that fails, the user is not created. Should the commit fail after it
+   * succeeded, what it opened belongs to an id no user will ever have (identities are never reused).
+   */
+  create(input: { name: string }, beforeCommit: (user: UserRecord) => Promise<void>): Promise<UserRecord> {
+    return this.dataSource.transaction(async (manager) => {
+      const [row] = await manager.query<
+        Array<{ id: string; name: string; created_at: Date; updated_at: Date }>
+      >('INSERT INTO users (name) VALUES ($1) RETURNING id, name, created_at, updated_at', [input.name]);
+      const user: UserRecord = {
+        id: row!.id,
+        name: row!.name,
+        createdAt: row!.created_at,
+        updatedAt: row!.updated_at,
+      };
+      await beforeCommit(user);
+      return user;
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { badUserInput, parseRowId, requireAdmin, requireService } from '@brokerage/common';
+import { badUserInput, requireAdmin } from '@brokerage/common';
 import type { MutationResolvers } from '../generated/resolvers-types';
 
 export const MAX_NAME_LENGTH = 100;
@@ -15,35 +15,14 @@ function validName(raw: string): string {
 }
 
 export const Mutation: MutationResolvers = {
-  // Credit is money: only the back office (an admin) opens accounts with it.
-  createUser: (_parent, { input }, { users, caller }) => {
+  // Starting credit is money: only the back office (an admin) opens accounts with it.
+  createUser: (_parent, { input }, { users, tradingAccounts, caller, requestId }) => {
     requireAdmin(caller, 'create users');
     const credit = input.credit ?? 0;
-    if (credit < 0) throw badUserInput('credit must be 0 or more', 'input.credit');
-    return users.create({ name: validName(input.name), credit });
-  },
-
-  // Service-to-service (not in the public API): the orders subgraph moves credit for its orders.
-  // Hidden from the public schema (@inaccessible), and refused to anyone but the orders service too.
-  reserveCredit: (_parent, { orderId, userId, amount }, { credit, caller }) => {
-    requireService(caller, 'orders', 'move credit');
-    return credit.reserve(parseRowId(orderId, 'orderId'), parseRowId(userId, 'userId'), positive(amount));
-  },
-  captureCredit: (_parent, { orderId }, { credit, caller }) => {
-    requireService(caller, 'orders', 'move credit');
-    return credit.capture(parseRowId(orderId, 'orderId'));
-  },
-  releaseCredit: (_parent, { orderId }, { credit, caller }) => {
-    requireService(caller, 'orders', 'move credit');
-    return credit.release(parseRowId(orderId, 'orderId'));
-  },
-  depositProceeds: (_parent, { orderId, userId, amount }, { credit, caller }) => {
-    requireService(caller, 'orders', 'move credit');
-    return credit.deposit(parseRowId(orderId, 'orderId'), parseRowId(userId, 'userId'), positive(amount));
+    if (!Number.isSafeInteger(credit) || credit < 0)
+      throw badUserInput('credit must be 0 or more', 'input.credit');
+    return users.create({ name: validName(input.name) }, (user) =>
+      tradingAccounts.open(user.id, credit, requestId),
+    );
   },
 };
-
-function positive(amount: number): number {
-  if (amount <= 0) throw badUserInput('amount must be more than 0', 'amount');
-  return amount;
-}

@@ -1,11 +1,7 @@
-import { isRowId, requireActingFor } from '@brokerage/common';
+import { isRowId } from '@brokerage/common';
 import type { UserResolvers } from '../generated/resolvers-types';
 
 export const User: UserResolvers = {
   // The gateway sends every user of a response in one `_entities` call; the loader makes it one query.
   __resolveReference: ({ id }, { userById }) => (isRowId(id) ? userById.load(id) : null),
-  credit: ({ id, credit }, _args, { caller }) => {
-    requireActingFor(caller, id, "see a user's credit");
-    return credit;
-  },
 };

@@ -1,5 +1,10 @@
 import { CreateUsers1732200000000 } from './1732200000000-create-users';
 import { CreateCreditLedger1732400000000 } from './1732400000000-create-credit-ledger';
+import { CreditMovesToOrders1733200000000 } from './1733200000000-credit-moves-to-orders';
 
 /** Every migration of the users database, oldest first. */
-export const migrations = [CreateUsers1732200000000, CreateCreditLedger1732400000000];
+export const migrations = [
+  CreateUsers1732200000000,
+  CreateCreditLedger1732400000000,
+  CreditMovesToOrders1733200000000,
+];

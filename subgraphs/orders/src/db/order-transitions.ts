@@ -1,0 +1,233 @@
+import { traceHeaders, type OrderSide } from '@brokerage/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { OrderMessages, orderFromRow, type OrderRecord, type OrderRow } from './order-record';
+
+export interface NewOrder {
+  side: OrderSide;
+  userId: string;
+  stockId: string;
+  quantity: number;
+  price: number;
+  total: number;
+  clientOrderId: string | null;
+}
+
+export type FinalStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+/** The conflict target of the partial unique index on a user's client order ids. */
+const ON_CLIENT_ORDER_ID =
+  'ON CONFLICT (user_id, client_order_id) WHERE client_order_id IS NOT NULL DO NOTHING';
+
+/**
+ * The outbox rows of a just-written order (`placed` or `finished` in the statement), in the
+ * order they are delivered: an IN_PROGRESS order is sent for verification, and every change is
+ * announced. $traceParameter is the trace the change belongs to, continued by the delivery.
+ */
+function announce(source: string, traceParameter: string): string {
+  return `INSERT INTO outbox (order_id, kind, status, message, at, trace_context)
+    SELECT ${source}.id, message.kind, ${source}.status, ${source}.message, ${source}.updated_at, ${traceParameter}::jsonb
+      FROM ${source},
+           unnest(CASE WHEN ${source}.status = 'IN_PROGRESS' THEN ARRAY['verification-request', 'status']
+                       ELSE ARRAY['status'] END)
+             WITH ORDINALITY AS message(kind, position)
+     ORDER BY message.position`;
+}
+
+/** The trace context of the current span, as the outbox stores it (null outside any trace). */
+function currentTrace(): string | null {
+  const trace = traceHeaders();
+  return Object.keys(trace).length > 0 ? JSON.stringify(trace) : null;
+}
+
+/**
+ * Every change of an order's status, each with its effects on cash, shares and the outbox in
+ * one SQL statement: one round trip, atomic without an explicit transaction, and never a change
+ * without its announcement. The ledger (`cash_movements`) is written by the same statements that
+ * move cash, so every balance can be recomputed from it.
+ */
+export class OrderTransitions {
+  constructor(
+    private readonly dataSource: DataSource,
+    /** How long an IN_PROGRESS order waits for its verification outcome before it is asked again. */
+    private readonly verificationDeadlineMs: number,
+  ) {}
+
+  /**
+   * A buy: the account's row is locked and its cash checked, the order written IN_PROGRESS (cash
+   * reserved) or DENIED. Undefined when nothing was written: the user has no account, or the client
+   * order id is taken (its insert waited for the order that took it to commit).
+   */
+  async placeBuy(order: NewOrder): Promise<OrderRecord | undefined> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `WITH account AS (
+         SELECT cash >= $5::bigint AS enough FROM accounts WHERE user_id = $1 FOR UPDATE
+       ), placed AS (
+         INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id, verify_by)
+         SELECT 'BUY', $1, $2, $3, $4, $5,
+                CASE WHEN enough THEN 'IN_PROGRESS' ELSE 'DENIED' END,
+                CASE WHEN enough THEN $6 ELSE $7 END,
+                $8, CASE WHEN enough THEN now() + make_interval(secs => $9) END
+           FROM account
+         ${ON_CLIENT_ORDER_ID}
+         RETURNING *
+       ), reserved AS (
+         UPDATE accounts SET cash = accounts.cash - placed.total, reserved = accounts.reserved + placed.total,
+                updated_at = now()
+           FROM placed WHERE accounts.user_id = placed.user_id AND placed.status = 'IN_PROGRESS'
+       ), recorded AS (
+         INSERT INTO cash_movements (user_id, kind, amount, order_id)
+         SELECT user_id, 'RESERVATION', total, id FROM placed WHERE status = 'IN_PROGRESS'
+       ), announced AS (${announce('placed', '$10')})
+       SELECT * FROM placed`,
+      [
+        order.userId,
+        order.stockId,
+        order.quantity,
+        order.price,
+        order.total,
+        OrderMessages.BUY.IN_PROGRESS,
+        OrderMessages.BUY.DENIED,
+        order.clientOrderId,
+        this.verificationDeadlineMs / 1000,
+        currentTrace(),
+      ],
+    );
+    return rows[0] && orderFromRow(rows[0]);
+  }
+
+  /**
+   * A sell: the holding's row is locked and its free shares checked, the order written
+   * IN_PROGRESS (shares reserved) or DENIED. Undefined as for a buy.
+   */
+  async placeSell(order: NewOrder): Promise<OrderRecord | undefined> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `WITH holding AS (
+         SELECT quantity - reserved >= $3 AS enough FROM holdings WHERE user_id = $1 AND stock_id = $2 FOR UPDATE
+       ), decision AS (
+         SELECT COALESCE((SELECT enough FROM holding), false) AS enough
+          WHERE EXISTS (SELECT 1 FROM accounts WHERE user_id = $1)
+       ), placed AS (
+         INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id, verify_by)
+         SELECT 'SELL', $1, $2, $3, $4, $5,
+                CASE WHEN enough THEN 'IN_PROGRESS' ELSE 'DENIED' END,
+                CASE WHEN enough THEN $6 ELSE $7 END,
+                $8, CASE WHEN enough THEN now() + make_interval(secs => $9) END
+           FROM decision
+         ${ON_CLIENT_ORDER_ID}
+         RETURNING *
+       ), reserved AS (
+         UPDATE holdings SET reserved = holdings.reserved + placed.quantity, updated_at = now()
+           FROM placed
+          WHERE holdings.user_id = placed.user_id AND holdings.stock_id = placed.stock_id
+            AND placed.status = 'IN_PROGRESS'
+       ), announced AS (${announce('placed', '$10')})
+       SELECT * FROM placed`,
+      [
+        order.userId,
+        order.stockId,
+        order.quantity,
+        order.price,
+        order.total,
+        OrderMessages.SELL.IN_PROGRESS,
+        OrderMessages.SELL.DENIED,
+        order.clientOrderId,
+        this.verificationDeadlineMs / 1000,
+        currentTrace(),
+      ],
+    );
+    return rows[0] && orderFromRow(rows[0]);
+  }
+
+  /**
+   * Moves an IN_PROGRESS order to a final status with its effects: a buy's reservation is
+   * captured (COMPLETED, shares added) or released to cash; a sell's shares are taken (COMPLETED,
+   * proceeds to cash) or freed. Undefined when the order is not IN_PROGRESS: a repeated or late
+   * outcome, or one racing a cancel, changes nothing (the conditional UPDATE re-checks the status
+   * on the row a concurrent change committed).
+   */
+  async finish(
+    orderId: string,
+    status: FinalStatus,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<OrderRecord | undefined> {
+    const rows = await manager.query<OrderRow[]>(
+      `WITH finished AS (
+         UPDATE orders SET status = $2, message = CASE side WHEN 'BUY' THEN $3 ELSE $4 END,
+                updated_at = now(), verify_by = NULL
+          WHERE id = $1 AND status = 'IN_PROGRESS'
+         RETURNING *
+       ), cash AS (
+         UPDATE accounts SET
+                cash = accounts.cash + CASE WHEN f.side = 'BUY' AND f.status <> 'COMPLETED' THEN f.total
+                                            WHEN f.side = 'SELL' THEN f.total ELSE 0 END,
+                reserved = accounts.reserved - CASE WHEN f.side = 'BUY' THEN f.total ELSE 0 END,
+                updated_at = now()
+           FROM finished f
+          WHERE accounts.user_id = f.user_id AND (f.side = 'BUY' OR f.status = 'COMPLETED')
+       ), recorded AS (
+         INSERT INTO cash_movements (user_id, kind, amount, order_id)
+         SELECT user_id,
+                CASE WHEN side = 'SELL' THEN 'PROCEEDS' WHEN status = 'COMPLETED' THEN 'CAPTURE' ELSE 'RELEASE' END,
+                total, id
+           FROM finished WHERE side = 'BUY' OR status = 'COMPLETED'
+       ), bought AS (
+         INSERT INTO holdings (user_id, stock_id, quantity)
+         SELECT user_id, stock_id, quantity FROM finished WHERE side = 'BUY' AND status = 'COMPLETED'
+         ON CONFLICT (user_id, stock_id)
+           DO UPDATE SET quantity = holdings.quantity + excluded.quantity, updated_at = now()
+       ), sold AS (
+         UPDATE holdings SET reserved = holdings.reserved - f.quantity,
+                quantity = holdings.quantity - CASE WHEN f.status = 'COMPLETED' THEN f.quantity ELSE 0 END,
+                updated_at = now()
+           FROM finished f
+          WHERE f.side = 'SELL' AND holdings.user_id = f.user_id AND holdings.stock_id = f.stock_id
+       ), announced AS (${announce('finished', '$5')})
+       SELECT * FROM finished`,
+      [orderId, status, OrderMessages.BUY[status], OrderMessages.SELL[status], currentTrace()],
+    );
+    return rows[0] && orderFromRow(rows[0]);
+  }
+
+  /**
+   * IN_PROGRESS orders whose verification outcome is overdue (the request or the outcome was lost,
+   * or the verifier is far behind): each is asked for again (the verifier answers a request per
+   * order id, and the outcome that comes second changes nothing) while `retries` allow, and then
+   * FAILED with what it reserved given back. Replicas share the work (SKIP LOCKED).
+   */
+  overdueVerifications(
+    retries: number,
+    limit = 100,
+  ): Promise<{ askedAgain: OrderRecord[]; failed: OrderRecord[] }> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<OrderRow[]>(
+        `SELECT * FROM orders WHERE status = 'IN_PROGRESS' AND verify_by < now()
+          ORDER BY verify_by LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      const overdue = rows.map((row) => ({
+        order: orderFromRow(row),
+        attempts: (row as OrderRow & { verification_attempts: number }).verification_attempts,
+      }));
+      const askedAgain = overdue.filter(({ attempts }) => attempts < retries).map(({ order }) => order);
+      if (askedAgain.length > 0) {
+        await manager.query(
+          `WITH asked AS (
+             UPDATE orders SET verify_by = now() + make_interval(secs => $2),
+                    verification_attempts = verification_attempts + 1
+              WHERE id = ANY($1::bigint[]) RETURNING id, status, message
+           )
+           INSERT INTO outbox (order_id, kind, status, message, at, trace_context)
+           SELECT id, 'verification-request', status, message, now(), NULL FROM asked ORDER BY id`,
+          [askedAgain.map(({ id }) => id), this.verificationDeadlineMs / 1000],
+        );
+      }
+      const failed: OrderRecord[] = [];
+      for (const { order, attempts } of overdue) {
+        if (attempts < retries) continue;
+        const finished = await this.finish(order.id, 'FAILED', manager);
+        if (finished) failed.push(finished);
+      }
+      return { askedAgain, failed };
+    });
+  }
+}

@@ -1,0 +1,40 @@
+import { createKafka, createLogger, encodePriceQuote, type PriceQuote } from '@brokerage/common';
+import { Client } from 'pg';
+import { kafkaBrokers } from './services';
+
+/** Publishes quotes to a prices topic as the price fetcher does (keyed by stock). */
+export async function publishQuotes(
+  topic: string,
+  quotes: readonly PriceQuote[],
+  brokers: string[] = kafkaBrokers(),
+): Promise<void> {
+  const kafka = createKafka({
+    clientId: 'test',
+    brokers,
+    logger: createLogger({ service: 't', level: 'silent' }),
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      messages: quotes.map((quote) => ({ key: quote.stockId, value: encodePriceQuote(quote) })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** The price the orders service (whose database is at `ordersDatabaseUrl`) prices a stock at now. */
+export async function pricedAt(ordersDatabaseUrl: string, stockId: string): Promise<number | undefined> {
+  const db = new Client({ connectionString: ordersDatabaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ price: string }>('SELECT price FROM stock_prices WHERE stock_id = $1', [
+      stockId,
+    ]);
+    return rows[0] ? Number(rows[0].price) : undefined;
+  } finally {
+    await db.end();
+  }
+}
