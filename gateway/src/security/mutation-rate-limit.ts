@@ -1,17 +1,13 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { codedError, ErrorCode, type Logger, type RequestContext } from '@brokerage/common';
-import { Kind, OperationTypeNode, type OperationDefinitionNode } from 'graphql';
+import { OperationTypeNode } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import type { RateLimiter } from './rate-limiter';
+import { fragmentsOf, rootFieldCount } from './root-fields';
 
 /** What the rate limit needs to know about a request beyond the caller. */
 export interface RateLimitedContext extends RequestContext {
   clientAddress: string;
-}
-
-/** Each root field of a mutation is one mutation: aliases cannot batch past the limit. */
-function mutationCount(operation: OperationDefinitionNode): number {
-  return operation.selectionSet.selections.filter((selection) => selection.kind === Kind.FIELD).length || 1;
 }
 
 /**
@@ -33,15 +29,18 @@ export function mutationRateLimitPlugin<C extends RateLimitedContext>(
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, contextValue, response }) {
+        async didResolveOperation({ schema, document, operation, request, contextValue, response }) {
           if (operation?.operation !== OperationTypeNode.MUTATION) return;
           const { caller } = contextValue;
           // The back office (admins) loads data in bulk, e.g. the demo seed; its tokens are not public.
           if (caller.kind === 'user' && caller.admin) return;
           const key = caller.kind === 'user' ? `user:${caller.userId}` : `ip:${contextValue.clientAddress}`;
+          // Each root field that will run is one mutation, wherever fragments put it: neither
+          // aliases nor fragments batch past the limit.
+          const mutations = rootFieldCount(schema, fragmentsOf(document), operation, request.variables);
           let verdict;
           try {
-            verdict = await limiter.consume(key, mutationCount(operation));
+            verdict = await limiter.consume(key, mutations);
           } catch (error) {
             logger.warn({ err: error }, 'rate limit not checked: Redis did not answer');
             return;
