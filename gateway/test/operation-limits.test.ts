@@ -42,6 +42,30 @@ describe('operation limits', () => {
     expect(limitsHit('query ($n: Int) { users(pageSize: $n) { id } }')).toEqual(['cost']);
   });
 
+  it('measures depth under introspection fields like under any other', () => {
+    // __type 1 > fields 2 > type 3 > ofType 4 > ofType 5 > name 6
+    const deep = `{ __type(name: "Query") { fields { type { ofType { ofType { name } } } } } }`;
+    expect(limitsHit(deep, { maxDepth: 6, maxAliases: 3, maxCost: 1e9 })).toEqual([]);
+    expect(limitsHit(deep, { maxDepth: 5, maxAliases: 3, maxCost: 1e9 })).toEqual(['depth']);
+    const schemaDeep = `{ __schema { types { fields { args { type { name } } } } } }`;
+    expect(limitsHit(schemaDeep, { maxDepth: 5, maxAliases: 3, maxCost: 1e9 })).toEqual(['depth']);
+  });
+
+  it('counts aliases under introspection fields', () => {
+    const aliases = Array.from({ length: 4 }, (_, i) => `n${i}: name`).join(' ');
+    expect(limitsHit(`{ __type(name: "Query") { ${aliases} } }`)).toEqual(['aliases']);
+    expect(limitsHit(`{ a: __typename b: __typename c: __typename d: __typename }`)).toEqual(['aliases']);
+  });
+
+  it('prices introspection lists like any list', () => {
+    // __schema 1 + types 1 + fields 10 + name 10 x 10 = 112, and as much again for each alias.
+    const once = (alias: string) => `${alias}: __schema { types { fields { name } } }`;
+    expect(limitsHit(`{ ${once('a')} }`, { maxDepth: 9, maxAliases: 9, maxCost: 112 })).toEqual([]);
+    expect(limitsHit(`{ ${once('a')} ${once('b')} }`, { maxDepth: 9, maxAliases: 9, maxCost: 223 })).toEqual([
+      'cost',
+    ]);
+  });
+
   it('does not loop on a fragment cycle, which graphql reports itself', () => {
     const errors = validate(
       schema,

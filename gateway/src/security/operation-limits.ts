@@ -1,17 +1,14 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
-  getNamedType,
   GraphQLError,
-  isCompositeType,
-  isListType,
-  isNonNullType,
-  Kind,
-  type GraphQLCompositeType,
-  type GraphQLOutputType,
-  type SelectionSetNode,
+  type ASTVisitor,
+  type OperationDefinitionNode,
   type ValidationContext,
   type ValidationRule,
-  type ValueNode,
 } from 'graphql';
+import { operationCost } from './operation-cost';
+import { fragmentsOf } from './root-fields';
 
 export interface OperationLimits {
   maxDepth: number;
@@ -19,107 +16,85 @@ export interface OperationLimits {
   maxCost: number;
 }
 
-/** What a page argument costs when it is a variable (unknown while validating): the largest page allowed. */
-const MAX_PAGE_SIZE = 100;
-/** What a list without a page argument is assumed to hold. */
-const ASSUMED_LIST_SIZE = 10;
+type Limit = 'depth' | 'aliases' | 'cost';
 
-interface Measure {
-  depth: number;
-  aliases: number;
-  cost: number;
+const WHAT: Record<Limit, string> = {
+  depth: 'is nested',
+  aliases: 'has aliases:',
+  cost: 'would cost',
+};
+
+function limitError(
+  operation: OperationDefinitionNode | undefined,
+  limit: Limit,
+  actual: number | undefined,
+  allowed: number,
+): GraphQLError {
+  const measured = actual === undefined ? '' : ` ${actual};`;
+  return new GraphQLError(`The operation ${WHAT[limit]}${measured} at most ${allowed} is allowed`, {
+    nodes: operation ? [operation] : undefined,
+    extensions: { limit, actual, allowed },
+  });
 }
 
-function pageSizeOf(argument: ValueNode | undefined): number {
-  if (argument === undefined) return ASSUMED_LIST_SIZE;
-  if (argument.kind === Kind.INT) return Math.max(1, Math.min(Number(argument.value), MAX_PAGE_SIZE));
-  return MAX_PAGE_SIZE;
+/** graphql-armor's own message ends with what it measured: "... exceeded, found 12." */
+function measuredIn(error: GraphQLError): number | undefined {
+  const found = /found (\d+)/.exec(error.message);
+  return found ? Number(found[1]) : undefined;
 }
 
-function isList(type: GraphQLOutputType): boolean {
-  const inner = isNonNullType(type) ? type.ofType : type;
-  return isListType(inner);
-}
+type ArmorRule = (options: {
+  n: number;
+  propagateOnRejection: boolean;
+  onReject: Array<(context: ValidationContext | null, error: GraphQLError) => void>;
+}) => ValidationRule;
 
 /**
- * Measures one operation the way it will run: fragments inlined, each field costing 1 times the
- * sizes of the lists around it (a list's size is its `pageSize` argument, or an assumed size).
- * A fragment spread already on the path is not followed again (graphql's own rule reports cycles).
+ * One of graphql-armor's rules, reporting as every limit of this gateway does: a validation error
+ * that names the limit in `extensions.limit` (armor's default throws out of validation).
  */
-function measure(
-  context: ValidationContext,
-  selectionSet: SelectionSetNode,
-  parentType: GraphQLCompositeType,
-  multiplier: number,
-  depth: number,
-  spreads: ReadonlySet<string>,
-  totals: Measure,
-): void {
-  const schema = context.getSchema();
-  for (const selection of selectionSet.selections) {
-    switch (selection.kind) {
-      case Kind.FIELD: {
-        if (selection.alias) totals.aliases += 1;
-        totals.cost += multiplier;
-        totals.depth = Math.max(totals.depth, depth);
-        if (!selection.selectionSet || !('getFields' in parentType)) break;
-        const field = parentType.getFields()[selection.name.value];
-        if (!field) break;
-        const childType = getNamedType(field.type);
-        if (!isCompositeType(childType)) break;
-        const pageSize = selection.arguments?.find((argument) => argument.name.value === 'pageSize');
-        const size = isList(field.type) ? pageSizeOf(pageSize?.value) : 1;
-        measure(context, selection.selectionSet, childType, multiplier * size, depth + 1, spreads, totals);
-        break;
-      }
-      case Kind.INLINE_FRAGMENT: {
-        const typeName = selection.typeCondition?.name.value;
-        const type = typeName ? schema.getType(typeName) : parentType;
-        if (type && isCompositeType(type)) {
-          measure(context, selection.selectionSet, type, multiplier, depth, spreads, totals);
-        }
-        break;
-      }
-      case Kind.FRAGMENT_SPREAD: {
-        const name = selection.name.value;
-        const fragment = context.getFragment(name);
-        if (!fragment || spreads.has(name)) break;
-        const type = schema.getType(fragment.typeCondition.name.value);
-        if (type && isCompositeType(type)) {
-          const path = new Set(spreads).add(name);
-          measure(context, fragment.selectionSet, type, multiplier, depth, path, totals);
-        }
-        break;
-      }
-    }
-  }
+function armored(armorRule: ArmorRule, limit: Limit, allowed: number, options: object): ValidationRule {
+  return (context) => {
+    let operation: OperationDefinitionNode | undefined;
+    const visitor = armorRule({
+      ...options,
+      n: allowed,
+      propagateOnRejection: false,
+      onReject: [
+        (_context, error) => context.reportError(limitError(operation, limit, measuredIn(error), allowed)),
+      ],
+    })(context) as ASTVisitor & { OperationDefinition: { enter(node: OperationDefinitionNode): void } };
+    return {
+      OperationDefinition: {
+        enter(node) {
+          operation = node;
+          visitor.OperationDefinition.enter.call(visitor, node);
+        },
+      },
+    };
+  };
 }
 
 /**
  * Validation rules that refuse an operation too deep, with too many aliases or too costly to run,
  * before the gateway plans it. They fail with GRAPHQL_VALIDATION_FAILED and say which limit in
- * `extensions.limit`.
+ * `extensions.limit`. Depth and aliases are graphql-armor's rules, set to see introspection
+ * (`__schema`, `__type`, `__typename`) like any other field and fragments as the fields they hold;
+ * cost is the gateway's own (`operationCost`: list sizes from page arguments, which armor's cost
+ * rule does not model).
  */
 export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
-  const rule: ValidationRule = (context) => ({
+  const depth = armored(maxDepthRule, 'depth', limits.maxDepth, {
+    ignoreIntrospection: false,
+    flattenFragments: true,
+  });
+  const aliases = armored(maxAliasesRule, 'aliases', limits.maxAliases, { allowList: [] });
+  const cost: ValidationRule = (context) => ({
     OperationDefinition(operation) {
-      const root = context.getSchema().getRootType(operation.operation);
-      if (!root) return;
-      const totals: Measure = { depth: 0, aliases: 0, cost: 0 };
-      measure(context, operation.selectionSet, root, 1, 1, new Set(), totals);
-      const report = (limit: string, actual: number, allowed: number, what: string) =>
-        context.reportError(
-          new GraphQLError(`The operation ${what} ${actual}; at most ${allowed} is allowed`, {
-            nodes: [operation],
-            extensions: { limit, actual, allowed },
-          }),
-        );
-      if (totals.depth > limits.maxDepth) report('depth', totals.depth, limits.maxDepth, 'is nested');
-      if (totals.aliases > limits.maxAliases)
-        report('aliases', totals.aliases, limits.maxAliases, 'has aliases:');
-      if (totals.cost > limits.maxCost) report('cost', totals.cost, limits.maxCost, 'would cost');
+      const actual = operationCost(context.getSchema(), fragmentsOf(context.getDocument()), operation);
+      if (actual > limits.maxCost) context.reportError(limitError(operation, 'cost', actual, limits.maxCost));
       return false;
     },
   });
-  return [rule];
+  return [depth, aliases, cost];
 }
