@@ -138,14 +138,23 @@ export interface GraphQLHttpServer {
 
 class BodyTooLargeError extends Error {}
 
+/**
+ * How much of a body over the limit is read and thrown away, as a multiple of the limit. A client
+ * still sending when the connection closes can get a reset instead of the answer, so a body up to
+ * this size is read to its end before the 413; past it, reading stops and the connection closes
+ * after the answer.
+ */
+const DISCARDED_BODY_FACTOR = 10;
+
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new BodyTooLargeError();
-    chunks.push(chunk as Buffer);
+    if (size > maxBytes * DISCARDED_BODY_FACTOR) throw new BodyTooLargeError();
+    if (size <= maxBytes) chunks.push(chunk as Buffer);
   }
+  if (size > maxBytes) throw new BodyTooLargeError();
   return Buffer.concat(chunks);
 }
 
@@ -187,6 +196,9 @@ export async function startGraphQLHttpServer<C extends RequestContext>(
         raw = await readBody(req, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
+          // The rest of the body may still be on its way: this connection cannot carry another
+          // request, so the answer says so (Connection: close) and the connection closes after it.
+          res.shouldKeepAlive = false;
           sendJson(
             res,
             413,
