@@ -42,6 +42,12 @@ const gatewaySettings = baseConfigSchema.extend({
   RATE_LIMIT_MUTATIONS: env.positiveInt(60),
   RATE_LIMIT_WINDOW_MS: env.positiveInt(60_000),
   RATE_LIMIT_KEY_PREFIX: z.string().default('ratelimit:'),
+  /**
+   * Query cost one caller may spend per window, across replicas (GitHub's GraphQL API allows
+   * 5,000 points an hour per user); the cost is the one MAX_COST limits.
+   */
+  RATE_LIMIT_READ_POINTS: env.positiveInt(5_000),
+  RATE_LIMIT_READ_WINDOW_MS: env.positiveInt(3_600_000),
   /** Behind a load balancer, the client's address is the first X-Forwarded-For entry; trust it only then. */
   TRUST_PROXY: env.boolean(false),
   /** Limits on one operation's shape, checked before it is planned. */

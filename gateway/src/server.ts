@@ -7,7 +7,6 @@ import {
   createLogger,
   createMetrics,
   createRedis,
-  formatErrorFor,
   InternalTokens,
   observabilityPlugin,
   redisReadiness,
@@ -23,11 +22,14 @@ import { SubgraphDataSource } from './subgraph-data-source';
 import { createSubgraphFetcher } from './subgraph-fetcher';
 import { loadSupergraph } from './supergraph';
 import { Authenticator } from './security/authentication';
-import { mutationRateLimitPlugin, type RateLimitedContext } from './security/mutation-rate-limit';
+import { CostBudget } from './security/cost-budget';
+import { mutationRateLimitPlugin } from './security/mutation-rate-limit';
 import { operationLimitRules } from './security/operation-limits';
+import { gatewayErrorFormatter } from './security/production-errors';
 import { RateLimiter } from './security/rate-limiter';
+import { readBudgetPlugin, type ReadBudgetContext } from './security/read-budget';
 
-export type GatewayContext = RateLimitedContext;
+export type GatewayContext = ReadBudgetContext;
 
 export interface RunningGateway {
   url: string;
@@ -60,6 +62,11 @@ export async function start(
     limit: config.RATE_LIMIT_MUTATIONS,
     windowMs: config.RATE_LIMIT_WINDOW_MS,
     keyPrefix: config.RATE_LIMIT_KEY_PREFIX,
+  });
+  const readBudget = new CostBudget(redis, {
+    limit: config.RATE_LIMIT_READ_POINTS,
+    windowMs: config.RATE_LIMIT_READ_WINDOW_MS,
+    keyPrefix: `${config.RATE_LIMIT_KEY_PREFIX}read:`,
   });
 
   const gateway = new ApolloGateway({
@@ -113,12 +120,13 @@ export async function start(
         allowBatchedHttpRequests: false,
         csrfPrevention: true,
         includeStacktraceInErrorResponses: config.NODE_ENV !== 'production',
-        formatError: formatErrorFor(config.NODE_ENV),
+        formatError: gatewayErrorFormatter(config.NODE_ENV),
         logger: logger.child({ component: 'apollo-server' }),
         plugins: [
           drainPlugin,
           observabilityPlugin<GatewayContext>(metrics),
           mutationRateLimitPlugin<GatewayContext>(rateLimiter, logger, metrics.registry),
+          readBudgetPlugin<GatewayContext>(readBudget, logger, metrics.registry),
           config.EXPLORER_ENABLED
             ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
             : ApolloServerPluginLandingPageDisabled(),

@@ -83,14 +83,16 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
     registers: [options.registry],
   });
 
-  async function run(document: DocumentNode, args: ExecutionArgs): Promise<Result> {
+  /** Runs a subscription's read; only the first is charged to the read budget. */
+  async function run(document: DocumentNode, args: ExecutionArgs, paid: boolean): Promise<Result> {
+    const context = args.contextValue as GatewayContext;
     const response = await options.apollo().executeOperation(
       {
         query: document,
         variables: args.variableValues ?? undefined,
         operationName: args.operationName ?? undefined,
       },
-      { contextValue: args.contextValue as GatewayContext },
+      { contextValue: paid ? { ...context, readPaid: true } : context },
     );
     if (response.body.kind !== 'single')
       throw new Error('incremental delivery is not supported over WebSocket');
@@ -155,7 +157,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           next = undefined;
           const result =
             source === 'read'
-              ? await run(document, args)
+              ? await run(document, args, lastSent !== undefined)
               : answerFromEvent(options.schema(), document, args.variableValues, source);
           if (done) return finish();
           const order = result.data?.[responseKey] as Record<string, unknown> | null | undefined;
