@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { asAdmin, asUser } from '../../test/support/auth';
 import { expectData, graphql, type GraphQLResponse } from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';
@@ -66,6 +68,48 @@ const mostlyValid = <T>(valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<unknown>) 
     { arbitrary: anyJson, weight: 1 },
   );
 
+/**
+ * How a case reaches the gateway: over HTTP or graphql-ws, with its mutation as written, inside an
+ * inline fragment or inside a named fragment. Every case picks one; each way must answer alike.
+ */
+interface Route {
+  transport: 'http' | 'graphql-ws';
+  shape: 'plain' | 'inline fragment' | 'fragment spread';
+}
+const anyRoute: fc.Arbitrary<Route> = fc.record({
+  transport: fc.constantFrom('http', 'graphql-ws'),
+  shape: fc.constantFrom('plain', 'inline fragment', 'fragment spread'),
+});
+
+/** The operation `head { selection }`, its selection shaped as the route says. */
+function shaped(head: string, selection: string, shape: Route['shape']): string {
+  if (shape === 'inline fragment') return `${head} { ... on Mutation { ${selection} } }`;
+  if (shape === 'fragment spread') return `${head} { ...Sent } fragment Sent on Mutation { ${selection} }`;
+  return `${head} { ${selection} }`;
+}
+
+/** The single result of an operation sent over graphql-ws; refusals before it ran are its errors. */
+function overWebSocket(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<GraphQLResponse<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => {
+    let result: GraphQLResponse<Record<string, unknown>> = {};
+    client.subscribe<Record<string, unknown>>(
+      { query, variables },
+      {
+        next: (value) => (result = value as GraphQLResponse<Record<string, unknown>>),
+        error: (error) =>
+          Array.isArray(error)
+            ? resolve({ errors: error as GraphQLResponse<unknown>['errors'] })
+            : reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+        complete: () => resolve(result),
+      },
+    );
+  });
+}
+
 /** The answer is data for the mutation, or only coded client errors and no data. */
 function expectCleanAnswer(body: GraphQLResponse<Record<string, unknown>>, field: string): boolean {
   if (!body.errors?.length) {
@@ -101,9 +145,38 @@ describe('hostile input at every mutation', () => {
     }
   }
 
+  // One graphql-ws connection per caller, opened on first use.
+  const sockets = new Map<string, Client>();
+
+  /** Sends `head { selection }` by the route: HTTP or graphql-ws, the selection as written or in a fragment. */
+  function send(
+    route: Route,
+    head: string,
+    selection: string,
+    variables: Record<string, unknown>,
+    headers: Record<string, string>,
+  ): Promise<GraphQLResponse<Record<string, unknown>>> {
+    const query = shaped(head, selection, route.shape);
+    if (route.transport === 'http') return graphql(url, query, variables, headers);
+    const key = JSON.stringify(headers);
+    let client = sockets.get(key);
+    if (!client) {
+      client = createClient({
+        url: url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: headers,
+        retryAttempts: 0,
+      });
+      sockets.set(key, client);
+    }
+    return overWebSocket(client, query, variables);
+  }
+
   beforeAll(async () => {
-    // A budget no property run can exhaust: rate limiting is tested on its own.
-    stack = await startPlatformStack({ gatewayEnv: { RATE_LIMIT_MUTATIONS: '1000000' } });
+    // Budgets no property run can exhaust: rate limiting is tested on its own.
+    stack = await startPlatformStack({
+      gatewayEnv: { RATE_LIMIT_MUTATIONS: '1000000', RATE_LIMIT_READ_POINTS: '100000000' },
+    });
     url = stack.gatewayUrl;
     admin = await asAdmin();
     const { createUser } = await expectData<{ createUser: { id: string } }>(
@@ -117,7 +190,10 @@ describe('hostile input at every mutation', () => {
     await stack.listStock({ id: PRICEY_STOCK_ID, symbol: 'pricey', price: PRICEY });
   });
 
-  afterAll(() => stack.stop());
+  afterAll(async () => {
+    await Promise.all([...sockets.values()].map((client) => client.dispose() as Promise<void>));
+    await stack.stop();
+  });
 
   it('createUser: a user is created exactly when the answer says so', async () => {
     const before = await countOf('users');
@@ -126,17 +202,12 @@ describe('hostile input at every mutation', () => {
       fc.asyncProperty(
         mostlyValid(fc.string({ minLength: 1, maxLength: 20 }), hostileString),
         mostlyValid(fc.integer({ min: 0, max: 1e12 }), hostileNumber),
-        async (name, credit) => {
-          const body = await graphql(
-            url,
-            `
-              mutation ($input: CreateUserInput!) {
-                createUser(input: $input) {
-                  id
-                  credit
-                }
-              }
-            `,
+        anyRoute,
+        async (name, credit, route) => {
+          const body = await send(
+            route,
+            'mutation ($input: CreateUserInput!)',
+            'createUser(input: $input) { id credit }',
             { input: { name, credit } },
             admin,
           );
@@ -156,16 +227,12 @@ describe('hostile input at every mutation', () => {
         mostlyValid(fc.constant(trader.id), hostileId),
         mostlyValid(fc.constantFrom('RENT', 'SALE'), hostileString),
         mostlyValid(fc.integer({ min: 1, max: 1e12 }), hostileNumber),
-        async (userId, listingType, price) => {
-          const body = await graphql(
-            url,
-            `
-              mutation ($input: CreateListingInput!) {
-                createListing(input: $input) {
-                  id
-                }
-              }
-            `,
+        anyRoute,
+        async (userId, listingType, price, route) => {
+          const body = await send(
+            route,
+            'mutation ($input: CreateListingInput!)',
+            'createListing(input: $input) { id }',
             { input: { userId, listingType, price } },
             admin,
           );
@@ -185,16 +252,12 @@ describe('hostile input at every mutation', () => {
         mostlyValid(fc.bigInt({ min: 1n, max: 10n ** 19n }).map(String), hostileId),
         mostlyValid(fc.stringMatching(/^[a-z][a-z0-9_]{0,15}$/), hostileString),
         mostlyValid(fc.string({ minLength: 1, maxLength: 30 }), hostileString),
-        async (id, symbol, name) => {
-          const body = await graphql(
-            url,
-            `
-              mutation ($input: CreateStockInput!) {
-                createStock(input: $input) {
-                  id
-                }
-              }
-            `,
+        anyRoute,
+        async (id, symbol, name, route) => {
+          const body = await send(
+            route,
+            'mutation ($input: CreateStockInput!)',
+            'createStock(input: $input) { id }',
             { input: { id, symbol, name } },
             admin,
           );
@@ -217,26 +280,21 @@ describe('hostile input at every mutation', () => {
         mostlyValid(fc.integer({ min: 1, max: 200 }).map(String), hostileId),
         // A few ids, so that some orders are sent again and some reuse an id for another order.
         fc.option(mostlyValid(fc.constantFrom('a', 'b', 'c'), hostileString), { nil: undefined }),
-        async (mutation, userId, stockId, quantity, orderId, clientOrderId) => {
+        anyRoute,
+        async (mutation, userId, stockId, quantity, orderId, clientOrderId, route) => {
           const body =
             mutation === 'cancelOrder'
-              ? await graphql(
-                  url,
-                  `
-                    mutation ($id: ID!) {
-                      cancelOrder(id: $id) {
-                        status
-                      }
-                    }
-                  `,
+              ? await send(
+                  route,
+                  'mutation ($id: ID!)',
+                  'cancelOrder(id: $id) { status }',
                   { id: orderId },
                   trader.headers,
                 )
-              : await graphql(
-                  url,
-                  `mutation ($input: ${mutation === 'buyStock' ? 'BuyStockInput' : 'SellStockInput'}!) {
-                    ${mutation}(input: $input) { status order { total } }
-                  }`,
+              : await send(
+                  route,
+                  `mutation ($input: ${mutation === 'buyStock' ? 'BuyStockInput' : 'SellStockInput'}!)`,
+                  `${mutation}(input: $input) { status order { total } }`,
                   { input: { userId, stockId, quantity, clientOrderId } },
                   trader.headers,
                 );
