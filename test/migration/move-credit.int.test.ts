@@ -83,7 +83,7 @@ describe('moving credit from the users database into trading accounts', () => {
       ]);
       expect(await checkLedger(orders)).toEqual([]);
       // The open buy carries on in the new flow: completing it captures what was moved.
-      await new OrderTransitions(orders, 60_000).finish(ids.open!, 'COMPLETED');
+      await new OrderTransitions(orders, 60_000, 1_000_000).finish(ids.open!, 'COMPLETED');
       expect(await orders.query('SELECT cash, reserved FROM accounts WHERE user_id = 1')).toEqual([
         { cash: '650', reserved: '0' },
       ]);

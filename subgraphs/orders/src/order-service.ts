@@ -1,7 +1,8 @@
 import { badUserInput, codedError, parseRowId, type OrderSide } from '@brokerage/common';
 import type { StockCatalogue } from './clients/stock-catalogue';
+import type { AccountsRepository } from './db/accounts-repository';
 import type { OrderRecord } from './db/order-record';
-import type { NewOrder, OrderTransitions } from './db/order-transitions';
+import type { OrderRequest, OrderTransitions } from './db/order-transitions';
 import type { OrdersRepository } from './db/orders-repository';
 import type { StockPricesRepository } from './db/stock-prices-repository';
 
@@ -16,15 +17,6 @@ export interface OrderInput {
   clientOrderId?: string | null;
 }
 
-/** An order as requested and checked, before it is priced. */
-interface OrderRequest {
-  side: OrderSide;
-  userId: string;
-  stock: { id: string } | { symbol: string };
-  size: { quantity: number } | { amount: number };
-  clientOrderId: string | null;
-}
-
 const INSTRUMENT_ID = /^[0-9]{1,20}$/;
 const SYMBOL = /^[A-Za-z0-9_]{1,32}$/;
 // As brokers' APIs allow for their client order ids: short, printable, no spaces.
@@ -33,7 +25,8 @@ const CLIENT_ORDER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /**
  * Placing and cancelling orders. Everything a buy needs is in the orders database: the price
  * (kept from the prices topic), the user's cash, and the order with its outbox messages, so a
- * buy is one statement that checks and reserves the cash, writes the order and its messages.
+ * buy is one statement that prices it, checks and reserves the cash, and writes the order and its
+ * messages. Only a buy that statement did not place costs more: finding out why.
  *
  * An order placed with a client order id the user has used already is not placed again: the
  * answer is the order placed with it, as it is now.
@@ -42,6 +35,7 @@ export class OrderService {
   constructor(
     private readonly orders: OrdersRepository,
     private readonly transitions: OrderTransitions,
+    private readonly accounts: AccountsRepository,
     private readonly prices: StockPricesRepository,
     private readonly catalogue: StockCatalogue,
     private readonly maxQuantity: number,
@@ -74,21 +68,29 @@ export class OrderService {
     );
   }
 
-  private async place(request: OrderRequest, requestId: string): Promise<OrderRecord> {
+  private async place(request: OrderRequest, requestId: string, again = false): Promise<OrderRecord> {
     // Looked up before pricing, so that a retry is answered even while prices are unavailable.
     const earlier = await this.placedBefore(request);
     if (earlier) return earlier;
-    const order = await this.priced(request, requestId);
     const placed =
-      order.side === 'BUY' ? await this.transitions.placeBuy(order) : await this.transitions.placeSell(order);
+      request.side === 'BUY'
+        ? await this.transitions.placeBuy(request)
+        : await this.transitions.placeSell(request);
     if (placed) {
       this.onOutboxWrite();
       return placed;
     }
-    // Nothing was written: the client order id was taken meanwhile, or the user has no account.
+    // Nothing was written: no price, a size out of bounds, no account, or the client order id was
+    // taken meanwhile.
+    await this.checkPricing(request, requestId);
     const taken = await this.placedBefore(request);
     if (taken) return taken;
-    throw codedError('USER_NOT_FOUND', `No user with id ${request.userId}`, { field: 'input.userId' });
+    if (!(await this.accounts.exists(request.userId))) {
+      throw codedError('USER_NOT_FOUND', `No user with id ${request.userId}`, { field: 'input.userId' });
+    }
+    // The stock's first price arrived between the statement and the checks: once more.
+    if (!again) return this.place(request, requestId, true);
+    throw new Error(`order for user ${request.userId} was neither placed nor refused`);
   }
 
   /** The order already placed under the request's client order id, if it is the same order. */
@@ -164,13 +166,11 @@ export class OrderService {
       throw badUserInput(`quantity must be at most ${this.maxQuantity}`, field);
   }
 
-  private async priced(request: OrderRequest, requestId: string): Promise<NewOrder> {
+  /** Refuses, with the reason, an order that no price can place at the stock's price now. */
+  private async checkPricing(request: OrderRequest, requestId: string): Promise<void> {
     const stock = (await this.prices.find(request.stock)) ?? (await this.unpriced(request, requestId));
-    let quantity: number;
-    if ('quantity' in request.size) {
-      quantity = request.size.quantity;
-    } else {
-      quantity = Math.floor(request.size.amount / stock.price);
+    if ('amount' in request.size) {
+      const quantity = Math.floor(request.size.amount / stock.price);
       if (quantity === 0) {
         throw codedError(
           'AMOUNT_TOO_SMALL',
@@ -180,17 +180,14 @@ export class OrderService {
       }
       this.checkQuantity(quantity, 'input.amount');
     }
-    const total = stock.price * quantity;
-    if (!Number.isSafeInteger(total)) throw badUserInput('the order is too large', 'input.quantity');
-    return {
-      side: request.side,
-      userId: request.userId,
-      stockId: stock.stockId,
-      quantity,
-      price: stock.price,
-      total,
-      clientOrderId: request.clientOrderId,
-    };
+    const quantity =
+      'quantity' in request.size ? request.size.quantity : Math.floor(request.size.amount / stock.price);
+    if (!Number.isSafeInteger(stock.price * quantity)) {
+      throw badUserInput(
+        'the order is too large',
+        'quantity' in request.size ? 'input.quantity' : 'input.amount',
+      );
+    }
   }
 
   /**

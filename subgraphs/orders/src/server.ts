@@ -94,7 +94,11 @@ export async function start(
     // One credential for both directions: verifying the gateway's callers and calling other services.
     const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, 'orders');
     const orders = new OrdersRepository(dataSource, config.BUSINESS_TIME_ZONE);
-    const transitions = new OrderTransitions(dataSource, config.VERIFICATION_DEADLINE_MS);
+    const transitions = new OrderTransitions(
+      dataSource,
+      config.VERIFICATION_DEADLINE_MS,
+      config.MAX_ORDER_QUANTITY,
+    );
     const accounts = new AccountsRepository(dataSource);
     const relay = new OutboxRelay({
       dataSource,
@@ -116,6 +120,7 @@ export async function start(
     const orderService = new OrderService(
       orders,
       transitions,
+      accounts,
       stockPrices,
       new StockCatalogue(config.STOCKS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens),
       config.MAX_ORDER_QUANTITY,

@@ -362,13 +362,11 @@ describe('orders through the gateway, with the verifier and the verification API
         createDataSource({ url: stack.databaseUrls.orders, ...ordersDatabase, logger: testLogger('db') }),
         stack.databaseUrls.orders,
       );
-      const committed = await new OrderTransitions(dataSource, 60_000).placeBuy({
+      const committed = await new OrderTransitions(dataSource, 60_000, 1_000_000).placeBuy({
         side: 'BUY',
         userId,
-        stockId: STOCK_ID,
-        quantity: 3,
-        price: PRICE,
-        total: 3 * PRICE,
+        stock: { id: STOCK_ID },
+        size: { quantity: 3 },
         clientOrderId: 'unanswered',
       });
       await dataSource.destroy();

@@ -2,14 +2,40 @@ import { traceHeaders, type OrderSide } from '@brokerage/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { OrderMessages, orderFromRow, type OrderRecord, type OrderRow } from './order-record';
 
-export interface NewOrder {
+/** An order as requested and checked, before it is priced. */
+export interface OrderRequest {
   side: OrderSide;
   userId: string;
-  stockId: string;
-  quantity: number;
-  price: number;
-  total: number;
+  stock: { id: string } | { symbol: string };
+  /** A quantity of shares, or (buys only) cash to spend: as many shares as it pays for. */
+  size: { quantity: number } | { amount: number };
   clientOrderId: string | null;
+}
+
+/**
+ * The stock's latest price and the order's size at it, as the placing statements start: $2 (stock
+ * id) or $3 (symbol) names the stock, $4 (quantity) or $5 (amount) the size, $6 the largest
+ * quantity. No row when the stock has no price or the size is out of bounds: nothing is written.
+ */
+const PRICED = `quote AS (
+         SELECT stock_id, price FROM stock_prices WHERE stock_id = $2 OR symbol = $3
+          ORDER BY updated_at DESC LIMIT 1
+       ), sized AS (
+         SELECT stock_id, price, quantity, total::bigint AS total
+           FROM (SELECT stock_id, price, quantity, price::numeric * quantity AS total
+                   FROM (SELECT stock_id, price, COALESCE($4::bigint, $5::bigint / price) AS quantity FROM quote) q) t
+          WHERE quantity BETWEEN 1 AND $6 AND total <= ${Number.MAX_SAFE_INTEGER}
+       )`;
+
+function pricingParameters(request: OrderRequest, maxQuantity: number): unknown[] {
+  return [
+    request.userId,
+    'id' in request.stock ? request.stock.id : null,
+    'symbol' in request.stock ? request.stock.symbol : null,
+    'quantity' in request.size ? request.size.quantity : null,
+    'amount' in request.size ? request.size.amount : null,
+    maxQuantity,
+  ];
 }
 
 export type FinalStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -50,24 +76,28 @@ export class OrderTransitions {
     private readonly dataSource: DataSource,
     /** How long an IN_PROGRESS order waits for its verification outcome before it is asked again. */
     private readonly verificationDeadlineMs: number,
+    /** Larger orders are never placed (a buy by amount included). */
+    private readonly maxQuantity: number,
   ) {}
 
   /**
-   * A buy: the account's row is locked and its cash checked, the order written IN_PROGRESS (cash
-   * reserved) or DENIED. Undefined when nothing was written: the user has no account, or the client
-   * order id is taken (its insert waited for the order that took it to commit).
+   * A buy, priced at the stock's latest price: the account's row is locked and its cash checked,
+   * the order written IN_PROGRESS (cash reserved) or DENIED. Undefined when nothing was written:
+   * no price, a size out of bounds, no account, or a client order id already taken (its insert
+   * waited for the order that took it to commit); the caller finds out which.
    */
-  async placeBuy(order: NewOrder): Promise<OrderRecord | undefined> {
+  async placeBuy(request: OrderRequest): Promise<OrderRecord | undefined> {
     const rows = await this.dataSource.query<OrderRow[]>(
-      `WITH account AS (
-         SELECT cash >= $5::bigint AS enough FROM accounts WHERE user_id = $1 FOR UPDATE
+      `WITH ${PRICED}, account AS (
+         SELECT accounts.cash >= sized.total AS enough FROM accounts, sized WHERE accounts.user_id = $1
+            FOR UPDATE OF accounts
        ), placed AS (
          INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id, verify_by)
-         SELECT 'BUY', $1, $2, $3, $4, $5,
+         SELECT 'BUY', $1, sized.stock_id, sized.quantity, sized.price, sized.total,
                 CASE WHEN enough THEN 'IN_PROGRESS' ELSE 'DENIED' END,
-                CASE WHEN enough THEN $6 ELSE $7 END,
-                $8, CASE WHEN enough THEN now() + make_interval(secs => $9) END
-           FROM account
+                CASE WHEN enough THEN $7 ELSE $8 END,
+                $9, CASE WHEN enough THEN now() + make_interval(secs => $10) END
+           FROM account, sized
          ${ON_CLIENT_ORDER_ID}
          RETURNING *
        ), reserved AS (
@@ -77,17 +107,13 @@ export class OrderTransitions {
        ), recorded AS (
          INSERT INTO cash_movements (user_id, kind, amount, order_id)
          SELECT user_id, 'RESERVATION', total, id FROM placed WHERE status = 'IN_PROGRESS'
-       ), announced AS (${announce('placed', '$10')})
+       ), announced AS (${announce('placed', '$11')})
        SELECT * FROM placed`,
       [
-        order.userId,
-        order.stockId,
-        order.quantity,
-        order.price,
-        order.total,
+        ...pricingParameters(request, this.maxQuantity),
         OrderMessages.BUY.IN_PROGRESS,
         OrderMessages.BUY.DENIED,
-        order.clientOrderId,
+        request.clientOrderId,
         this.verificationDeadlineMs / 1000,
         currentTrace(),
       ],
@@ -96,23 +122,25 @@ export class OrderTransitions {
   }
 
   /**
-   * A sell: the holding's row is locked and its free shares checked, the order written
-   * IN_PROGRESS (shares reserved) or DENIED. Undefined as for a buy.
+   * A sell, priced as a buy: the holding's row is locked and its free shares checked, the order
+   * written IN_PROGRESS (shares reserved) or DENIED. Undefined as for a buy.
    */
-  async placeSell(order: NewOrder): Promise<OrderRecord | undefined> {
+  async placeSell(request: OrderRequest): Promise<OrderRecord | undefined> {
     const rows = await this.dataSource.query<OrderRow[]>(
-      `WITH holding AS (
-         SELECT quantity - reserved >= $3 AS enough FROM holdings WHERE user_id = $1 AND stock_id = $2 FOR UPDATE
+      `WITH ${PRICED}, holding AS (
+         SELECT holdings.quantity - holdings.reserved >= sized.quantity AS enough
+           FROM holdings, sized WHERE holdings.user_id = $1 AND holdings.stock_id = sized.stock_id
+            FOR UPDATE OF holdings
        ), decision AS (
          SELECT COALESCE((SELECT enough FROM holding), false) AS enough
           WHERE EXISTS (SELECT 1 FROM accounts WHERE user_id = $1)
        ), placed AS (
          INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id, verify_by)
-         SELECT 'SELL', $1, $2, $3, $4, $5,
+         SELECT 'SELL', $1, sized.stock_id, sized.quantity, sized.price, sized.total,
                 CASE WHEN enough THEN 'IN_PROGRESS' ELSE 'DENIED' END,
-                CASE WHEN enough THEN $6 ELSE $7 END,
-                $8, CASE WHEN enough THEN now() + make_interval(secs => $9) END
-           FROM decision
+                CASE WHEN enough THEN $7 ELSE $8 END,
+                $9, CASE WHEN enough THEN now() + make_interval(secs => $10) END
+           FROM decision, sized
          ${ON_CLIENT_ORDER_ID}
          RETURNING *
        ), reserved AS (
@@ -120,17 +148,13 @@ export class OrderTransitions {
            FROM placed
           WHERE holdings.user_id = placed.user_id AND holdings.stock_id = placed.stock_id
             AND placed.status = 'IN_PROGRESS'
-       ), announced AS (${announce('placed', '$10')})
+       ), announced AS (${announce('placed', '$11')})
        SELECT * FROM placed`,
       [
-        order.userId,
-        order.stockId,
-        order.quantity,
-        order.price,
-        order.total,
+        ...pricingParameters(request, this.maxQuantity),
         OrderMessages.SELL.IN_PROGRESS,
         OrderMessages.SELL.DENIED,
-        order.clientOrderId,
+        request.clientOrderId,
         this.verificationDeadlineMs / 1000,
         currentTrace(),
       ],

@@ -14,6 +14,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { OrderStatusPublisher } from '../status/order-status-publisher';
 
+/** How long a round holds its rows: far longer than a publish takes, even to a struggling broker. */
+const LEASE_SECONDS = 30;
+
 /** An outbox row with the immutable fields of its order, joined in at delivery. */
 interface OutboxRow {
   id: string;
@@ -75,10 +78,12 @@ export interface OutboxRelayOptions {
 /**
  * Delivers the outbox, oldest first: verification requests to Kafka, and every status change to
  * Kafka (the durable record) and to the order's Redis channel (where gateways listen for their
- * subscribers); this is the one place a status change is announced. Rows are locked (SKIP LOCKED,
- * so replicas share the work), delivered, and deleted in the same transaction; a crash in between
- * delivers them again, which every receiver absorbs (keyed by order id, a status is a state).
- * A failed round is retried from its first row, so an order's messages keep their order.
+ * subscribers); this is the one place a status change is announced. A round leases the oldest
+ * rows (SKIP LOCKED, so replicas share the work), delivers them and deletes them: two statements
+ * and no transaction held open across the publish. A relay that dies in between leaves its rows to
+ * be delivered again when the lease runs out, which every receiver absorbs (keyed by order id, a
+ * status is a state). A failed round gives its rows back at once and is retried from the oldest,
+ * so an order's messages keep their order.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -155,32 +160,35 @@ export class OutboxRelay {
   }
 
   /** Delivers one batch; returns how many rows it delivered. */
-  private deliverBatch(): Promise<number> {
+  private async deliverBatch(): Promise<number> {
     const { dataSource, batchSize = 200 } = this.options;
-    return dataSource.transaction(async (manager) => {
-      const rows = await manager.query<OutboxRow[]>(
-        `SELECT outbox.id, outbox.kind, outbox.status, outbox.message, outbox.at, outbox.trace_context,
-                o.id AS order_id, o.side, o.user_id, o.quantity, o.price, o.total, o.created_at, o.client_order_id
-           FROM outbox JOIN orders o ON o.id = outbox.order_id
-          ORDER BY outbox.id LIMIT $1 FOR UPDATE OF outbox SKIP LOCKED`,
-        [batchSize],
+    const [leased] = await dataSource.query<[OutboxRow[], number]>(
+      `UPDATE outbox SET leased_until = now() + make_interval(secs => $2)
+         FROM orders o
+        WHERE outbox.id IN (SELECT id FROM outbox WHERE leased_until IS NULL OR leased_until < now()
+                             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          AND o.id = outbox.order_id
+       RETURNING outbox.id, outbox.kind, outbox.status, outbox.message, outbox.at, outbox.trace_context,
+                 o.id AS order_id, o.side, o.user_id, o.quantity, o.price, o.total, o.created_at, o.client_order_id`,
+      [batchSize, LEASE_SECONDS],
+    );
+    if (leased.length === 0) return 0;
+    const rows = leased.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    const ids = rows.map(({ id }) => id);
+    try {
+      await this.deliver(rows);
+    } catch (error) {
+      this.failures.inc({ kind: rows[0]!.kind }, rows.length);
+      await dataSource.query(
+        'UPDATE outbox SET leased_until = NULL, attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])',
+        [ids, error instanceof Error ? error.message.slice(0, 500) : String(error)],
       );
-      if (rows.length === 0) return 0;
-      try {
-        await this.deliver(rows);
-      } catch (error) {
-        this.failures.inc({ kind: rows[0]!.kind }, rows.length);
-        await manager.query(
-          'UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])',
-          [rows.map(({ id }) => id), error instanceof Error ? error.message.slice(0, 500) : String(error)],
-        );
-        this.options.logger.warn({ err: error, failed: rows.length }, 'outbox delivery failed; will retry');
-        return 0;
-      }
-      await manager.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map(({ id }) => id)]);
-      for (const row of rows) this.delivered.inc({ kind: row.kind });
-      return rows.length;
-    });
+      this.options.logger.warn({ err: error, failed: rows.length }, 'outbox delivery failed; will retry');
+      return 0;
+    }
+    await dataSource.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+    for (const row of rows) this.delivered.inc({ kind: row.kind });
+    return rows.length;
   }
 
   private async deliver(rows: OutboxRow[]): Promise<void> {

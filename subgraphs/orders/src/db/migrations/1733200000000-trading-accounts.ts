@@ -7,7 +7,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   open buys; `cash_movements`: the ledger every balance can be recomputed from.
  * - `stock_prices`: the latest trade of every stock, kept from the prices topic, for pricing orders.
  * - `outbox`: one row per message, naming the order and its status at the change; the order's
- *   immutable fields are joined in at delivery.
+ *   immutable fields are joined in at delivery, under a lease rather than a held transaction.
  * - `orders.verify_by` / `verification_attempts`: when an IN_PROGRESS order's outcome is overdue.
  *
  * A deployment of the version before this one must be drained first (no order NEW, nothing left
@@ -83,6 +83,8 @@ export class TradingAccounts1733200000000 implements MigrationInterface {
         message text NOT NULL,
         at timestamptz NOT NULL,
         trace_context jsonb,
+        -- Taken by a relay until then; a relay that died lets its rows go when the lease runs out.
+        leased_until timestamptz,
         attempts integer NOT NULL DEFAULT 0,
         last_error text
       )`);
