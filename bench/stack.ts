@@ -172,6 +172,7 @@ export async function startBenchStack(
     const gateway = await spawnBenchService('gateway/src/index.ts', {
       ...production,
       RATE_LIMIT_MUTATIONS: '1000000000',
+      RATE_LIMIT_READ_POINTS: '1000000000',
       SUBGRAPH_USERS_URL: subgraphUrl(users),
       SUBGRAPH_STOCKS_URL: subgraphUrl(stocks),
       SUBGRAPH_ORDERS_URL: subgraphUrl(orders),
