@@ -129,7 +129,19 @@ export interface MessageSpan {
 }
 
 export function startProducerSpan(service: string, name: string, parent: Context): MessageSpan {
-  const span = trace.getTracer(service).startSpan(name, { kind: SpanKind.PRODUCER }, parent);
+  return startMessageSpan(service, name, SpanKind.PRODUCER, parent);
+}
+
+/**
+ * A span for one message handled with others (a batch applied at once): `headers` carry it on to
+ * whatever the handling sends, and `end` closes it when the batch is done.
+ */
+export function startConsumerSpan(service: string, name: string, parent: Context): MessageSpan {
+  return startMessageSpan(service, name, SpanKind.CONSUMER, parent);
+}
+
+function startMessageSpan(service: string, name: string, kind: SpanKind, parent: Context): MessageSpan {
+  const span = trace.getTracer(service).startSpan(name, { kind }, parent);
   return {
     headers: traceHeaders(trace.setSpan(parent, span)),
     end(error?: unknown) {

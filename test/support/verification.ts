@@ -21,3 +21,29 @@ export async function publishVerificationOutcome(
     await producer.disconnect();
   }
 }
+
+/** Publishes several outcomes in one send, as a verifier's batch would arrive. */
+export async function publishVerificationOutcomes(
+  topic: string,
+  outcomes: ReadonlyArray<{ orderId: string; outcome: VerificationOutcome['outcome'] }>,
+): Promise<void> {
+  const kafka = createKafka({
+    clientId: 'test',
+    brokers: kafkaBrokers(),
+    logger: createLogger({ service: 't', level: 'silent' }),
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const decidedAt = new Date().toISOString();
+    await producer.send({
+      topic,
+      messages: outcomes.map(({ orderId, outcome }) => ({
+        key: orderId,
+        value: encodeJson({ orderId, outcome, decidedAt } satisfies VerificationOutcome),
+      })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}

@@ -12,7 +12,7 @@ import { startPlatformStack, type PlatformStack } from '../../../test/support/pl
 import { eventually } from '../../../test/support/price-series';
 import { pricedAt, publishQuotes } from '../../../test/support/quotes';
 import { kafkaBrokers, testLogger } from '../../../test/support/services';
-import { publishVerificationOutcome } from '../../../test/support/verification';
+import { publishVerificationOutcome, publishVerificationOutcomes } from '../../../test/support/verification';
 import { ordersDatabase } from '../src/db';
 import { checkLedger } from '../src/db/ledger-check';
 
@@ -273,6 +273,32 @@ describe('trading accounts in the orders service', () => {
     await publishVerificationOutcome(stack.topics.verificationOutcomes, order.id, 'APPROVED');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await orderStatus(order.id)).toBe('FAILED');
+  });
+
+  it('applies many outcomes for one account at once, the first outcome of an order winning', async () => {
+    const { id: userId } = await createUser(10_000);
+    const placed: string[] = [];
+    for (let i = 0; i < 6; i += 1)
+      placed.push((await buy(userId, { stockId: STOCK_ID, quantity: 2 })).order.id);
+    expect(await account(userId)).toEqual({ credit: 7_000, reservedCash: 3_000 });
+    // One send: the orders consumer reads these as one batch (or a few), the repeats included.
+    const outcomes = placed.flatMap((orderId, index) =>
+      index % 2 === 0
+        ? [
+            { orderId, outcome: 'APPROVED' as const },
+            { orderId, outcome: 'REJECTED' as const },
+          ]
+        : [{ orderId, outcome: 'REJECTED' as const }],
+    );
+    await publishVerificationOutcomes(stack.topics.verificationOutcomes, outcomes);
+    const statuses = await eventually(
+      () => Promise.all(placed.map(orderStatus)),
+      (all) => all.every((status) => status !== 'IN_PROGRESS'),
+      10_000,
+    );
+    expect(statuses).toEqual(['COMPLETED', 'FAILED', 'COMPLETED', 'FAILED', 'COMPLETED', 'FAILED']);
+    // Three buys of 500 captured, three released.
+    expect(await account(userId)).toEqual({ credit: 8_500, reservedCash: 0 });
   });
 
   it('prices at the latest trade the prices topic carries, and never goes back to an older one', async () => {

@@ -60,7 +60,7 @@ function announce(source: string, traceParameter: string): string {
 }
 
 /** The trace context of the current span, as the outbox stores it (null outside any trace). */
-function currentTrace(): string | null {
+export function currentTrace(): string | null {
   const trace = traceHeaders();
   return Object.keys(trace).length > 0 ? JSON.stringify(trace) : null;
 }
@@ -174,20 +174,47 @@ export class OrderTransitions {
     status: FinalStatus,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<OrderRecord | undefined> {
+    const [finished] = await this.finishMany([{ orderId, status, trace: currentTrace() }], manager);
+    return finished;
+  }
+
+  /**
+   * `finish` for many orders in one statement (a batch of verification outcomes): the accounts and
+   * holdings of the batch move by their sums, each locked in key order so that concurrent batches
+   * cannot deadlock. An order named twice is finished by its first entry.
+   */
+  async finishMany(
+    entries: ReadonlyArray<{ orderId: string; status: FinalStatus; trace: string | null }>,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<OrderRecord[]> {
+    const first = new Map<string, (typeof entries)[number]>();
+    for (const entry of entries) if (!first.has(entry.orderId)) first.set(entry.orderId, entry);
+    const unique = [...first.values()];
+    if (unique.length === 0) return [];
     const rows = await manager.query<OrderRow[]>(
-      `WITH finished AS (
-         UPDATE orders SET status = $2, message = CASE side WHEN 'BUY' THEN $3 ELSE $4 END,
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+           AS input(order_id, status, buy_message, sell_message, trace_context)
+       ), finished AS (
+         UPDATE orders SET status = input.status,
+                message = CASE orders.side WHEN 'BUY' THEN input.buy_message ELSE input.sell_message END,
                 updated_at = now(), verify_by = NULL
-          WHERE id = $1 AND status = 'IN_PROGRESS'
-         RETURNING *
+           FROM input
+          WHERE orders.id = input.order_id AND orders.status = 'IN_PROGRESS'
+         RETURNING orders.*, input.trace_context
+       ), moves AS (
+         SELECT user_id,
+                sum(CASE WHEN side = 'BUY' AND status <> 'COMPLETED' THEN total
+                         WHEN side = 'SELL' AND status = 'COMPLETED' THEN total ELSE 0 END) AS cash,
+                sum(CASE WHEN side = 'BUY' THEN total ELSE 0 END) AS reserved
+           FROM finished GROUP BY user_id
+       ), locked AS (
+         SELECT accounts.user_id FROM accounts JOIN moves USING (user_id) ORDER BY accounts.user_id FOR UPDATE OF accounts
        ), cash AS (
-         UPDATE accounts SET
-                cash = accounts.cash + CASE WHEN f.side = 'BUY' AND f.status <> 'COMPLETED' THEN f.total
-                                            WHEN f.side = 'SELL' THEN f.total ELSE 0 END,
-                reserved = accounts.reserved - CASE WHEN f.side = 'BUY' THEN f.total ELSE 0 END,
+         UPDATE accounts SET cash = accounts.cash + moves.cash, reserved = accounts.reserved - moves.reserved,
                 updated_at = now()
-           FROM finished f
-          WHERE accounts.user_id = f.user_id AND (f.side = 'BUY' OR f.status = 'COMPLETED')
+           FROM moves JOIN locked USING (user_id)
+          WHERE accounts.user_id = moves.user_id
        ), recorded AS (
          INSERT INTO cash_movements (user_id, kind, amount, order_id)
          SELECT user_id,
@@ -196,20 +223,31 @@ export class OrderTransitions {
            FROM finished WHERE side = 'BUY' OR status = 'COMPLETED'
        ), bought AS (
          INSERT INTO holdings (user_id, stock_id, quantity)
-         SELECT user_id, stock_id, quantity FROM finished WHERE side = 'BUY' AND status = 'COMPLETED'
+         SELECT user_id, stock_id, sum(quantity) FROM finished
+          WHERE side = 'BUY' AND status = 'COMPLETED' GROUP BY user_id, stock_id ORDER BY user_id, stock_id
          ON CONFLICT (user_id, stock_id)
            DO UPDATE SET quantity = holdings.quantity + excluded.quantity, updated_at = now()
        ), sold AS (
-         UPDATE holdings SET reserved = holdings.reserved - f.quantity,
-                quantity = holdings.quantity - CASE WHEN f.status = 'COMPLETED' THEN f.quantity ELSE 0 END,
+         UPDATE holdings SET reserved = holdings.reserved - s.reserved, quantity = holdings.quantity - s.taken,
                 updated_at = now()
-           FROM finished f
-          WHERE f.side = 'SELL' AND holdings.user_id = f.user_id AND holdings.stock_id = f.stock_id
-       ), announced AS (${announce('finished', '$5')})
+           FROM (SELECT user_id, stock_id, sum(quantity) AS reserved,
+                        sum(CASE WHEN status = 'COMPLETED' THEN quantity ELSE 0 END) AS taken
+                   FROM finished WHERE side = 'SELL' GROUP BY user_id, stock_id) s
+          WHERE holdings.user_id = s.user_id AND holdings.stock_id = s.stock_id
+       ), announced AS (
+         INSERT INTO outbox (order_id, kind, status, message, at, trace_context)
+         SELECT id, 'status', status, message, updated_at, trace_context FROM finished ORDER BY id
+       )
        SELECT * FROM finished`,
-      [orderId, status, OrderMessages.BUY[status], OrderMessages.SELL[status], currentTrace()],
+      [
+        unique.map(({ orderId }) => orderId),
+        unique.map(({ status }) => status),
+        unique.map(({ status }) => OrderMessages.BUY[status]),
+        unique.map(({ status }) => OrderMessages.SELL[status]),
+        unique.map(({ trace }) => trace),
+      ],
     );
-    return rows[0] && orderFromRow(rows[0]);
+    return rows.map(orderFromRow);
   }
 
   /**

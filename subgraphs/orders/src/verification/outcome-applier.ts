@@ -1,22 +1,25 @@
 import {
   decodeJson,
   extractTraceContext,
-  inSpan,
-  SpanKind,
+  startConsumerSpan,
   verificationOutcomeSchema,
   type Logger,
+  type MessageSpan,
 } from '@brokerage/common';
 import type { KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
-import type { OrderTransitions } from '../db/order-transitions';
+import type { OrderRecord } from '../db/order-record';
+import type { FinalStatus, OrderTransitions } from '../db/order-transitions';
 
-/** Outcomes applied at once per partition: statements in flight, bounded by the pool. */
-const CONCURRENCY = 8;
+/** PostgreSQL's code for a transaction it chose to abort to break a deadlock. */
+const DEADLOCK_DETECTED = '40P01';
 
 /**
- * Applies the verifier's outcomes to orders. Only IN_PROGRESS -> COMPLETED or FAILED exist; a
- * late, repeated or unknown outcome changes nothing. The caller commits a batch's offsets after
- * it is applied, so a crash in between re-applies outcomes, which changes nothing the second time.
+ * Applies the verifier's outcomes to orders, a fetched batch in one statement. Only IN_PROGRESS
+ * -> COMPLETED or FAILED exist; a late, repeated or unknown outcome changes nothing, and of two
+ * outcomes for one order in a batch the first (in offset order) wins, as it would one by one.
+ * The caller commits a batch's offsets after it is applied, so a crash in between applies it
+ * again, which changes nothing the second time.
  */
 export class OutcomeApplier {
   private readonly applied: Counter<'effect'>;
@@ -35,56 +38,54 @@ export class OutcomeApplier {
     });
   }
 
-  /**
-   * A batch's outcomes for different orders are applied side by side (each one statement); those
-   * of one order (same key) stay in order.
-   */
   async apply(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<void> {
-    const byOrder = new Map<string, KafkaMessage[]>();
+    const entries: Array<{ orderId: string; status: FinalStatus; trace: string | null }> = [];
+    const spans: MessageSpan[] = [];
     for (const message of messages) {
-      const key = message.key?.toString() ?? message.offset;
-      byOrder.set(key, [...(byOrder.get(key) ?? []), message]);
-    }
-    const chains = [...byOrder.values()];
-    const workers = Array.from({ length: Math.min(CONCURRENCY, chains.length) }, async () => {
-      for (let chain = chains.shift(); chain; chain = chains.shift()) {
-        for (const message of chain) {
-          // Continues the trace of the buy or sell that asked for this verification.
-          await inSpan(
-            'orders',
-            `apply ${topic}`,
-            { kind: SpanKind.CONSUMER, parent: extractTraceContext(message.headers) },
-            () => this.applyOne(message, partition),
-          );
-        }
+      let outcome;
+      try {
+        outcome = decodeJson(verificationOutcomeSchema, message.value);
+      } catch (error) {
+        this.applied.inc({ effect: 'invalid' });
+        this.logger.error(
+          { err: error, partition, offset: message.offset },
+          'invalid verification outcome skipped',
+        );
+        continue;
       }
-    });
-    await Promise.all(workers);
+      // Continues the trace of the buy or sell that asked for this verification.
+      const span = startConsumerSpan('orders', `apply ${topic}`, extractTraceContext(message.headers));
+      spans.push(span);
+      entries.push({
+        orderId: outcome.orderId,
+        status: outcome.outcome === 'APPROVED' ? 'COMPLETED' : 'FAILED',
+        trace: Object.keys(span.headers).length > 0 ? JSON.stringify(span.headers) : null,
+      });
+    }
+    try {
+      const finished = await this.finishAll(entries);
+      for (const order of finished) this.applied.inc({ effect: order.status.toLowerCase() });
+      this.applied.inc({ effect: 'ignored' }, entries.length - finished.length);
+      if (finished.length > 0) this.onOutboxWrite();
+      for (const span of spans) span.end();
+    } catch (error) {
+      for (const span of spans) span.end(error);
+      throw error;
+    }
   }
 
-  private async applyOne(message: KafkaMessage, partition: number): Promise<void> {
-    let outcome;
+  /** One statement; run again if PostgreSQL broke a deadlock with another writer by aborting it. */
+  private async finishAll(
+    entries: Parameters<OrderTransitions['finishMany']>[0],
+    attempt = 1,
+  ): Promise<OrderRecord[]> {
     try {
-      outcome = decodeJson(verificationOutcomeSchema, message.value);
+      return await this.transitions.finishMany(entries);
     } catch (error) {
-      this.applied.inc({ effect: 'invalid' });
-      this.logger.error(
-        { err: error, partition, offset: message.offset },
-        'invalid verification outcome skipped',
-      );
-      return;
-    }
-    const order = await this.transitions.finish(
-      outcome.orderId,
-      outcome.outcome === 'APPROVED' ? 'COMPLETED' : 'FAILED',
-    );
-    this.applied.inc({ effect: order ? order.status.toLowerCase() : 'ignored' });
-    if (order) {
-      this.onOutboxWrite();
-      this.logger.debug(
-        { orderId: order.id, status: order.status, outcome: outcome.outcome },
-        'order finished',
-      );
+      const { code, driverError } = error as { code?: string; driverError?: { code?: string } };
+      if ((code ?? driverError?.code) !== DEADLOCK_DETECTED || attempt >= 3) throw error;
+      this.logger.warn({ attempt }, 'outcome batch aborted by a deadlock; applying it again');
+      return this.finishAll(entries, attempt + 1);
     }
   }
 }
