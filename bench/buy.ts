@@ -3,6 +3,7 @@ import { createDataSource, createLogger, dropDatabase, openDatabase } from '@bro
 import { Agent, request } from 'undici';
 import { ordersDatabase } from '../subgraphs/orders/src/db';
 import { checkLedger } from '../subgraphs/orders/src/db/ledger-check';
+import { OrderTransitions } from '../subgraphs/orders/src/db/order-transitions';
 import { BENCH_STOCK_ID, startBenchStack, type BenchStack } from './stack';
 import { percentile, quick, report, runStandalone, type Figure } from './support';
 
@@ -57,6 +58,7 @@ export async function run() {
   };
   try {
     for (let i = 0; i < (quick ? 5 : 200); i += 1) await buy(); // warm-up: connections, JIT, query plans
+    const layers = await layerLatencies(stack, agent, body);
     const steps: Step[] = [];
     for (const rate of RATES) steps.push(await openLoop(buy, rate, STEP_SECONDS));
     const baseline = steps[0]!.p50;
@@ -81,6 +83,11 @@ export async function run() {
           },
           ...(errors > 0 ? [{ name: `${rate}/s offered: errors`, value: errors, unit: '' }] : []),
         ]),
+        {
+          name: 'one at a time, p50: the placing SQL statement / orders subgraph over HTTP / through the gateway',
+          value: layers.sql,
+          unit: `ms / ${layers.subgraph.toFixed(2)} ms / ${layers.gateway.toFixed(2)} ms`,
+        },
         { name: 'pgbench TPC-B-like, same PostgreSQL (-c 8 -j 2)', value: tps, unit: 'TPS' },
         {
           name: `lifecycle: ${lifecycleRate}/s offered for ${LIFECYCLE_SECONDS} s, answered per second`,
@@ -115,6 +122,56 @@ export async function run() {
   } finally {
     await agent.close();
     await stack.stop();
+  }
+}
+
+/**
+ * Where one buy's answer goes, layer by layer, one request at a time (no queueing): the placing
+ * statement alone, as the orders service runs it; the orders subgraph called directly, as the
+ * gateway calls it; and the whole path through the gateway.
+ */
+async function layerLatencies(stack: BenchStack, agent: Agent, body: string) {
+  const count = quick ? 20 : 300;
+  const p50 = async (once: () => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const started = performance.now();
+      await once();
+      times.push(performance.now() - started);
+    }
+    return percentile(times, 50);
+  };
+  const dataSource = await openDatabase(
+    createDataSource({
+      url: stack.ordersDatabaseUrl,
+      ...ordersDatabase,
+      logger: createLogger({ service: 'bench', level: 'silent' }),
+    }),
+    stack.ordersDatabaseUrl,
+  );
+  try {
+    const transitions = new OrderTransitions(dataSource, 90_000, 1_000_000);
+    const request_ = {
+      side: 'BUY' as const,
+      userId: stack.userId,
+      stock: { id: BENCH_STOCK_ID },
+      size: { quantity: 1 },
+    };
+    const sql = await p50(() => transitions.placeBuy({ ...request_, clientOrderId: null }));
+    const post = (url: string, headers: Record<string, string>) => async () => {
+      const response = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+        dispatcher: agent,
+      });
+      await response.body.text();
+    };
+    const subgraph = await p50(post(stack.ordersUrl, stack.asUserToOrders));
+    const gateway = await p50(post(stack.url, stack.asUser));
+    return { sql, subgraph, gateway };
+  } finally {
+    await dataSource.destroy();
   }
 }
 

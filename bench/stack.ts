@@ -1,5 +1,7 @@
 import {
+  CALLER_TOKEN_HEADER,
   createKafka,
+  InternalTokens,
   createLogger,
   createRedis,
   DEFAULT_JWT_AUDIENCE,
@@ -31,6 +33,9 @@ export interface BenchStack {
   };
   /** The orders database, for checks after a run (the ledger). */
   ordersDatabaseUrl: string;
+  /** The orders subgraph's own URL, and the headers the gateway would send it for the bench user. */
+  ordersUrl: string;
+  asUserToOrders: Record<string, string>;
   /** A user with a billion in credit and a listed stock priced 100. */
   userId: string;
   /** Headers that sign a request in as that user (HTTP headers, or graphql-ws connectionParams). */
@@ -202,6 +207,13 @@ export async function startBenchStack(
       asAdmin,
     );
     const asUser = await signAs(createUser.id);
+    const asUserToOrders = {
+      [CALLER_TOKEN_HEADER]: await new InternalTokens(secrets.INTERNAL_AUTH_SECRET, 'gateway', 7_200).sign({
+        kind: 'user',
+        userId: createUser.id,
+        admin: false,
+      }),
+    };
     return {
       url,
       gateway,
@@ -209,6 +221,8 @@ export async function startBenchStack(
       kafka,
       topics,
       ordersDatabaseUrl: databases.orders,
+      ordersUrl: subgraphUrl(orders),
+      asUserToOrders,
       userId: createUser.id,
       asUser,
       stop,

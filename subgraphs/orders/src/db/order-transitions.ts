@@ -1,4 +1,4 @@
-import { traceHeaders, type OrderSide } from '@brokerage/common';
+import { queryPrepared, traceHeaders, type OrderSide, type PreparedStatement } from '@brokerage/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { OrderMessages, orderFromRow, type OrderRecord, type OrderRow } from './order-record';
 
@@ -65,30 +65,9 @@ export function currentTrace(): string | null {
   return Object.keys(trace).length > 0 ? JSON.stringify(trace) : null;
 }
 
-/**
- * Every change of an order's status, each with its effects on cash, shares and the outbox in
- * one SQL statement: one round trip, atomic without an explicit transaction, and never a change
- * without its announcement. The ledger (`cash_movements`) is written by the same statements that
- * move cash, so every balance can be recomputed from it.
- */
-export class OrderTransitions {
-  constructor(
-    private readonly dataSource: DataSource,
-    /** How long an IN_PROGRESS order waits for its verification outcome before it is asked again. */
-    private readonly verificationDeadlineMs: number,
-    /** Larger orders are never placed (a buy by amount included). */
-    private readonly maxQuantity: number,
-  ) {}
-
-  /**
-   * A buy, priced at the stock's latest price: the account's row is locked and its cash checked,
-   * the order written IN_PROGRESS (cash reserved) or DENIED. Undefined when nothing was written:
-   * no price, a size out of bounds, no account, or a client order id already taken (its insert
-   * waited for the order that took it to commit); the caller finds out which.
-   */
-  async placeBuy(request: OrderRequest): Promise<OrderRecord | undefined> {
-    const rows = await this.dataSource.query<OrderRow[]>(
-      `WITH ${PRICED}, account AS (
+const PLACE_BUY: PreparedStatement = {
+  name: 'orders.place-buy',
+  text: `WITH ${PRICED}, account AS (
          SELECT accounts.cash >= sized.total AS enough FROM accounts, sized WHERE accounts.user_id = $1
             FOR UPDATE OF accounts
        ), placed AS (
@@ -109,25 +88,11 @@ export class OrderTransitions {
          SELECT user_id, 'RESERVATION', total, id FROM placed WHERE status = 'IN_PROGRESS'
        ), announced AS (${announce('placed', '$11')})
        SELECT * FROM placed`,
-      [
-        ...pricingParameters(request, this.maxQuantity),
-        OrderMessages.BUY.IN_PROGRESS,
-        OrderMessages.BUY.DENIED,
-        request.clientOrderId,
-        this.verificationDeadlineMs / 1000,
-        currentTrace(),
-      ],
-    );
-    return rows[0] && orderFromRow(rows[0]);
-  }
+};
 
-  /**
-   * A sell, priced as a buy: the holding's row is locked and its free shares checked, the order
-   * written IN_PROGRESS (shares reserved) or DENIED. Undefined as for a buy.
-   */
-  async placeSell(request: OrderRequest): Promise<OrderRecord | undefined> {
-    const rows = await this.dataSource.query<OrderRow[]>(
-      `WITH ${PRICED}, holding AS (
+const PLACE_SELL: PreparedStatement = {
+  name: 'orders.place-sell',
+  text: `WITH ${PRICED}, holding AS (
          SELECT holdings.quantity - holdings.reserved >= sized.quantity AS enough
            FROM holdings, sized WHERE holdings.user_id = $1 AND holdings.stock_id = sized.stock_id
             FOR UPDATE OF holdings
@@ -150,49 +115,11 @@ export class OrderTransitions {
             AND placed.status = 'IN_PROGRESS'
        ), announced AS (${announce('placed', '$11')})
        SELECT * FROM placed`,
-      [
-        ...pricingParameters(request, this.maxQuantity),
-        OrderMessages.SELL.IN_PROGRESS,
-        OrderMessages.SELL.DENIED,
-        request.clientOrderId,
-        this.verificationDeadlineMs / 1000,
-        currentTrace(),
-      ],
-    );
-    return rows[0] && orderFromRow(rows[0]);
-  }
+};
 
-  /**
-   * Moves an IN_PROGRESS order to a final status with its effects: a buy's reservation is
-   * captured (COMPLETED, shares added) or released to cash; a sell's shares are taken (COMPLETED,
-   * proceeds to cash) or freed. Undefined when the order is not IN_PROGRESS: a repeated or late
-   * outcome, or one racing a cancel, changes nothing (the conditional UPDATE re-checks the status
-   * on the row a concurrent change committed).
-   */
-  async finish(
-    orderId: string,
-    status: FinalStatus,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<OrderRecord | undefined> {
-    const [finished] = await this.finishMany([{ orderId, status, trace: currentTrace() }], manager);
-    return finished;
-  }
-
-  /**
-   * `finish` for many orders in one statement (a batch of verification outcomes): the accounts and
-   * holdings of the batch move by their sums, each locked in key order so that concurrent batches
-   * cannot deadlock. An order named twice is finished by its first entry.
-   */
-  async finishMany(
-    entries: ReadonlyArray<{ orderId: string; status: FinalStatus; trace: string | null }>,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<OrderRecord[]> {
-    const first = new Map<string, (typeof entries)[number]>();
-    for (const entry of entries) if (!first.has(entry.orderId)) first.set(entry.orderId, entry);
-    const unique = [...first.values()];
-    if (unique.length === 0) return [];
-    const rows = await manager.query<OrderRow[]>(
-      `WITH input AS (
+const FINISH_MANY: PreparedStatement = {
+  name: 'orders.finish-many',
+  text: `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
            AS input(order_id, status, buy_message, sell_message, trace_context)
        ), finished AS (
@@ -239,14 +166,93 @@ export class OrderTransitions {
          SELECT id, 'status', status, message, updated_at, trace_context FROM finished ORDER BY id
        )
        SELECT * FROM finished`,
-      [
-        unique.map(({ orderId }) => orderId),
-        unique.map(({ status }) => status),
-        unique.map(({ status }) => OrderMessages.BUY[status]),
-        unique.map(({ status }) => OrderMessages.SELL[status]),
-        unique.map(({ trace }) => trace),
-      ],
-    );
+};
+
+/**
+ * Every change of an order's status, each with its effects on cash, shares and the outbox in
+ * one SQL statement: one round trip, atomic without an explicit transaction, and never a change
+ * without its announcement. The ledger (`cash_movements`) is written by the same statements that
+ * move cash, so every balance can be recomputed from it.
+ */
+export class OrderTransitions {
+  constructor(
+    private readonly dataSource: DataSource,
+    /** How long an IN_PROGRESS order waits for its verification outcome before it is asked again. */
+    private readonly verificationDeadlineMs: number,
+    /** Larger orders are never placed (a buy by amount included). */
+    private readonly maxQuantity: number,
+  ) {}
+
+  /**
+   * A buy, priced at the stock's latest price: the account's row is locked and its cash checked,
+   * the order written IN_PROGRESS (cash reserved) or DENIED. Undefined when nothing was written:
+   * no price, a size out of bounds, no account, or a client order id already taken (its insert
+   * waited for the order that took it to commit); the caller finds out which.
+   */
+  async placeBuy(request: OrderRequest): Promise<OrderRecord | undefined> {
+    const rows = await queryPrepared<OrderRow>(this.dataSource, PLACE_BUY, [
+      ...pricingParameters(request, this.maxQuantity),
+      OrderMessages.BUY.IN_PROGRESS,
+      OrderMessages.BUY.DENIED,
+      request.clientOrderId,
+      this.verificationDeadlineMs / 1000,
+      currentTrace(),
+    ]);
+    return rows[0] && orderFromRow(rows[0]);
+  }
+
+  /**
+   * A sell, priced as a buy: the holding's row is locked and its free shares checked, the order
+   * written IN_PROGRESS (shares reserved) or DENIED. Undefined as for a buy.
+   */
+  async placeSell(request: OrderRequest): Promise<OrderRecord | undefined> {
+    const rows = await queryPrepared<OrderRow>(this.dataSource, PLACE_SELL, [
+      ...pricingParameters(request, this.maxQuantity),
+      OrderMessages.SELL.IN_PROGRESS,
+      OrderMessages.SELL.DENIED,
+      request.clientOrderId,
+      this.verificationDeadlineMs / 1000,
+      currentTrace(),
+    ]);
+    return rows[0] && orderFromRow(rows[0]);
+  }
+
+  /**
+   * Moves an IN_PROGRESS order to a final status with its effects: a buy's reservation is
+   * captured (COMPLETED, shares added) or released to cash; a sell's shares are taken (COMPLETED,
+   * proceeds to cash) or freed. Undefined when the order is not IN_PROGRESS: a repeated or late
+   * outcome, or one racing a cancel, changes nothing (the conditional UPDATE re-checks the status
+   * on the row a concurrent change committed).
+   */
+  async finish(
+    orderId: string,
+    status: FinalStatus,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<OrderRecord | undefined> {
+    const [finished] = await this.finishMany([{ orderId, status, trace: currentTrace() }], manager);
+    return finished;
+  }
+
+  /**
+   * `finish` for many orders in one statement (a batch of verification outcomes): the accounts and
+   * holdings of the batch move by their sums, each locked in key order so that concurrent batches
+   * cannot deadlock. An order named twice is finished by its first entry.
+   */
+  async finishMany(
+    entries: ReadonlyArray<{ orderId: string; status: FinalStatus; trace: string | null }>,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<OrderRecord[]> {
+    const first = new Map<string, (typeof entries)[number]>();
+    for (const entry of entries) if (!first.has(entry.orderId)) first.set(entry.orderId, entry);
+    const unique = [...first.values()];
+    if (unique.length === 0) return [];
+    const rows = await this.run(manager, FINISH_MANY, [
+      unique.map(({ orderId }) => orderId),
+      unique.map(({ status }) => status),
+      unique.map(({ status }) => OrderMessages.BUY[status]),
+      unique.map(({ status }) => OrderMessages.SELL[status]),
+      unique.map(({ trace }) => trace),
+    ]);
     return rows.map(orderFromRow);
   }
 
@@ -291,5 +297,12 @@ export class OrderTransitions {
       }
       return { askedAgain, failed };
     });
+  }
+
+  /** A hot statement: prepared on the pool, or plain inside the caller's transaction. */
+  private run(manager: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<OrderRow[]> {
+    return manager === this.dataSource.manager
+      ? queryPrepared<OrderRow>(this.dataSource, statement, values)
+      : manager.query<OrderRow[]>(statement.text, values);
   }
 }

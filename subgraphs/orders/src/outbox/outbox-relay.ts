@@ -2,11 +2,13 @@ import {
   encodeJson,
   extractTraceContext,
   moneyFromColumn,
+  queryPrepared,
   startProducerSpan,
   type Logger,
   type OrderSide,
   type OrderStatus,
   type OrderStatusEvent,
+  type PreparedStatement,
   type VerificationRequest,
 } from '@brokerage/common';
 import type { Producer } from 'kafkajs';
@@ -16,6 +18,23 @@ import type { OrderStatusPublisher } from '../status/order-status-publisher';
 
 /** How long a round holds its rows: far longer than a publish takes, even to a struggling broker. */
 const LEASE_SECONDS = 30;
+
+/** Takes a round's rows: the oldest not leased (or whose lease ran out), with their orders' fields. */
+const LEASE: PreparedStatement = {
+  name: 'orders.outbox-lease',
+  text: `UPDATE outbox SET leased_until = now() + make_interval(secs => $2)
+         FROM orders o
+        WHERE outbox.id IN (SELECT id FROM outbox WHERE leased_until IS NULL OR leased_until < now()
+                             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          AND o.id = outbox.order_id
+       RETURNING outbox.id, outbox.kind, outbox.status, outbox.message, outbox.at, outbox.trace_context,
+                 o.id AS order_id, o.side, o.user_id, o.quantity, o.price, o.total, o.created_at, o.client_order_id`,
+};
+
+const DELETE_DELIVERED: PreparedStatement = {
+  name: 'orders.outbox-delete',
+  text: 'DELETE FROM outbox WHERE id = ANY($1::bigint[])',
+};
 
 /** An outbox row with the immutable fields of its order, joined in at delivery. */
 interface OutboxRow {
@@ -162,16 +181,7 @@ export class OutboxRelay {
   /** Delivers one batch; returns how many rows it delivered. */
   private async deliverBatch(): Promise<number> {
     const { dataSource, batchSize = 200 } = this.options;
-    const [leased] = await dataSource.query<[OutboxRow[], number]>(
-      `UPDATE outbox SET leased_until = now() + make_interval(secs => $2)
-         FROM orders o
-        WHERE outbox.id IN (SELECT id FROM outbox WHERE leased_until IS NULL OR leased_until < now()
-                             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-          AND o.id = outbox.order_id
-       RETURNING outbox.id, outbox.kind, outbox.status, outbox.message, outbox.at, outbox.trace_context,
-                 o.id AS order_id, o.side, o.user_id, o.quantity, o.price, o.total, o.created_at, o.client_order_id`,
-      [batchSize, LEASE_SECONDS],
-    );
+    const leased = await queryPrepared<OutboxRow>(dataSource, LEASE, [batchSize, LEASE_SECONDS]);
     if (leased.length === 0) return 0;
     const rows = leased.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
     const ids = rows.map(({ id }) => id);
@@ -186,7 +196,7 @@ export class OutboxRelay {
       this.options.logger.warn({ err: error, failed: rows.length }, 'outbox delivery failed; will retry');
       return 0;
     }
-    await dataSource.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+    await queryPrepared(dataSource, DELETE_DELIVERED, [ids]);
     for (const row of rows) this.delivered.inc({ kind: row.kind });
     return rows.length;
   }
