@@ -4,6 +4,7 @@ import { Agent, request } from 'undici';
 import { ordersDatabase } from '../subgraphs/orders/src/db';
 import { checkLedger } from '../subgraphs/orders/src/db/ledger-check';
 import { OrderTransitions } from '../subgraphs/orders/src/db/order-transitions';
+import { cpuByPart, cpuPerUnit } from './cpu-accounting';
 import { BENCH_STOCK_ID, startBenchStack, type BenchStack } from './stack';
 import { percentile, quick, report, runStandalone, type Figure } from './support';
 
@@ -14,8 +15,9 @@ import { percentile, quick, report, runStandalone, type Figure } from './support
 // - the instant answer's p50/p99 at each rate, and the highest rate held with p99 under 5x the
 //   p50 at the lowest rate;
 // - pgbench's built-in TPC-B-like script against the same PostgreSQL, for scale: buys/s / TPS;
-// - the full lifecycle: a rate sustained for 60 s, every order reaching a final status, and the
-//   ledger proving every balance afterwards.
+// - the full lifecycle: a rate sustained for 60 s, every order reaching a final status, the
+//   ledger proving every balance afterwards, and the CPU each process spent per buy meanwhile
+//   (from /proc: every part shares the same 2 cores, so this is what bounds the rate).
 // The stand-in answers in 10-100 ms (the real API's 1-100 s would only hold more calls in flight).
 
 const RATES = (process.env.BENCH_BUY_RATES ?? (quick ? '10,20' : '50,200,400,700,1000,1400'))
@@ -68,8 +70,10 @@ export async function run() {
     const highest = Math.max(0, ...held);
 
     const lifecycleRate = Number(process.env.BENCH_BUY_LIFECYCLE_RATE ?? (highest || RATES[0]));
+    const cpuBefore = cpuByPart();
     const lifecycle = await openLoop(buy, lifecycleRate, LIFECYCLE_SECONDS);
     const settled = await settle(stack);
+    const cpu = cpuPerUnit(cpuBefore, cpuByPart(), Math.round(lifecycle.achieved * LIFECYCLE_SECONDS));
 
     report(
       'buy',
@@ -104,6 +108,16 @@ export async function run() {
           value: settled.discrepancies,
           unit: '',
         },
+        {
+          name: 'lifecycle: CPU per buy, whole life (answer, verification, outcome, announcements), all processes',
+          value: cpu.reduce((sum, { ms }) => sum + ms, 0),
+          unit: 'ms',
+        },
+        ...cpu.map(({ part, ms }): Figure => ({
+          name: `lifecycle: CPU per buy in ${part}`,
+          value: ms,
+          unit: 'ms',
+        })),
       ],
       [
         {
