@@ -26,6 +26,11 @@ const RATES = (process.env.BENCH_BUY_RATES ?? (quick ? '10,20' : '50,200,400,700
 const STEP_SECONDS = Number(process.env.BENCH_BUY_STEP_SECONDS ?? (quick ? 1 : 5));
 const LIFECYCLE_SECONDS = Number(process.env.BENCH_BUY_LIFECYCLE_SECONDS ?? (quick ? 2 : 60));
 const PGBENCH_SECONDS = quick ? 2 : 10;
+/**
+ * BENCH_BUY_VERIFIER=off leaves the verifier out: the instant answer alone, as the scenario ran
+ * before trading accounts (for comparisons with those runs); no lifecycle then.
+ */
+const WITH_VERIFIER = process.env.BENCH_BUY_VERIFIER !== 'off';
 
 interface Step {
   rate: number;
@@ -37,9 +42,10 @@ interface Step {
 
 export async function run() {
   const tps = await pgbenchTps();
-  const stack = await startBenchStack(`bench:${Date.now().toString(36)}:status:`, {
-    verification: { minDelayMs: 10, maxDelayMs: 100 },
-  });
+  const stack = await startBenchStack(
+    `bench:${Date.now().toString(36)}:status:`,
+    WITH_VERIFIER ? { verification: { minDelayMs: 10, maxDelayMs: 100 } } : {},
+  );
   const agent = new Agent({ connections: 512 });
   const body = JSON.stringify({
     query: `mutation ($input: BuyStockInput!) { buyStock(input: $input) { status order { id } } }`,
@@ -69,12 +75,7 @@ export async function run() {
       .map(({ rate }) => rate);
     const highest = Math.max(0, ...held);
 
-    const lifecycleRate = Number(process.env.BENCH_BUY_LIFECYCLE_RATE ?? (highest || RATES[0]));
-    const cpuBefore = cpuByPart();
-    const lifecycle = await openLoop(buy, lifecycleRate, LIFECYCLE_SECONDS);
-    const settled = await settle(stack);
-    const cpu = cpuPerUnit(cpuBefore, cpuByPart(), Math.round(lifecycle.achieved * LIFECYCLE_SECONDS));
-
+    const lifecycle = WITH_VERIFIER ? await lifecycleRun(stack, buy, highest || RATES[0]!) : undefined;
     report(
       'buy',
       [
@@ -93,31 +94,7 @@ export async function run() {
           unit: `ms / ${layers.subgraph.toFixed(2)} ms / ${layers.gateway.toFixed(2)} ms`,
         },
         { name: 'pgbench TPC-B-like, same PostgreSQL (-c 8 -j 2)', value: tps, unit: 'TPS' },
-        {
-          name: `lifecycle: ${lifecycleRate}/s offered for ${LIFECYCLE_SECONDS} s, answered per second`,
-          value: lifecycle.achieved,
-          unit: `/s (p99 ${lifecycle.p99.toFixed(1)} ms, ${lifecycle.errors} errors)`,
-        },
-        {
-          name: 'lifecycle: orders still IN_PROGRESS after it (must be 0) / seconds until all were final',
-          value: settled.inProgress,
-          unit: `/ ${settled.seconds.toFixed(1)} s`,
-        },
-        {
-          name: 'lifecycle: ledger discrepancies after it (must be 0)',
-          value: settled.discrepancies,
-          unit: '',
-        },
-        {
-          name: 'lifecycle: CPU per buy, whole life (answer, verification, outcome, announcements), all processes',
-          value: cpu.reduce((sum, { ms }) => sum + ms, 0),
-          unit: 'ms',
-        },
-        ...cpu.map(({ part, ms }): Figure => ({
-          name: `lifecycle: CPU per buy in ${part}`,
-          value: ms,
-          unit: 'ms',
-        })),
+        ...(lifecycle?.figures ?? []),
       ],
       [
         {
@@ -128,15 +105,51 @@ export async function run() {
         { name: 'that rate / pgbench TPS', value: tps > 0 ? highest / tps : 0 },
       ],
     );
-    if (settled.inProgress > 0 || settled.discrepancies > 0) {
-      throw new Error(
-        `lifecycle failed: ${settled.inProgress} unfinished, ${settled.discrepancies} discrepancies`,
-      );
-    }
+    if (lifecycle?.failure) throw new Error(lifecycle.failure);
   } finally {
     await agent.close();
     await stack.stop();
   }
+}
+
+/**
+ * A rate sustained for LIFECYCLE_SECONDS with every buy living its whole life (verification,
+ * outcome, announcements), then every order final, the ledger proven, and each process's CPU.
+ */
+async function lifecycleRun(stack: BenchStack, buy: () => Promise<number>, fallbackRate: number) {
+  const rate = Number(process.env.BENCH_BUY_LIFECYCLE_RATE ?? fallbackRate);
+  const cpuBefore = cpuByPart();
+  const run = await openLoop(buy, rate, LIFECYCLE_SECONDS);
+  const settled = await settle(stack);
+  const cpu = cpuPerUnit(cpuBefore, cpuByPart(), Math.round(run.achieved * LIFECYCLE_SECONDS));
+  const figures: Figure[] = [
+    {
+      name: `lifecycle: ${rate}/s offered for ${LIFECYCLE_SECONDS} s, answered per second`,
+      value: run.achieved,
+      unit: `/s (p99 ${run.p99.toFixed(1)} ms, ${run.errors} errors)`,
+    },
+    {
+      name: 'lifecycle: orders still IN_PROGRESS after it (must be 0) / seconds until all were final',
+      value: settled.inProgress,
+      unit: `/ ${settled.seconds.toFixed(1)} s`,
+    },
+    { name: 'lifecycle: ledger discrepancies after it (must be 0)', value: settled.discrepancies, unit: '' },
+    {
+      name: 'lifecycle: CPU per buy, whole life (answer, verification, outcome, announcements), all processes',
+      value: cpu.reduce((sum, { ms }) => sum + ms, 0),
+      unit: 'ms',
+    },
+    ...cpu.map(({ part, ms }): Figure => ({
+      name: `lifecycle: CPU per buy in ${part}`,
+      value: ms,
+      unit: 'ms',
+    })),
+  ];
+  const failure =
+    settled.inProgress > 0 || settled.discrepancies > 0
+      ? `lifecycle failed: ${settled.inProgress} unfinished, ${settled.discrepancies} discrepancies`
+      : undefined;
+  return { figures, failure };
 }
 
 /**
