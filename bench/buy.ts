@@ -20,7 +20,7 @@ import { percentile, quick, report, runStandalone, type Figure } from './support
 //   (from /proc: every part shares the same 2 cores, so this is what bounds the rate).
 // The stand-in answers in 10-100 ms (the real API's 1-100 s would only hold more calls in flight).
 
-const RATES = (process.env.BENCH_BUY_RATES ?? (quick ? '10,20' : '50,200,400,700,1000,1400'))
+const RATES = (process.env.BENCH_BUY_RATES ?? (quick ? '10,20' : '50,100,200,300,400,700,1000'))
   .split(',')
   .map(Number);
 const STEP_SECONDS = Number(process.env.BENCH_BUY_STEP_SECONDS ?? (quick ? 1 : 5));

@@ -33,9 +33,12 @@ export function cpuByPart(): Map<string, number> {
         ? 'benchmark client'
         : PARTS.find(([, pattern]) => pattern.test(cmdline))?.[0];
     if (!part) continue;
-    // Fields after the command name (which may hold spaces) start at ") "; utime and stime are 14 and 15.
+    // Fields after the command name (which may hold spaces) start at ") ": utime, stime, cutime and
+    // cstime are 14 to 17. The children's share keeps the CPU of PostgreSQL backends that exited
+    // (a pool closing idle connections) with the postmaster that waited for them.
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    const seconds = ticks / TICKS_PER_SECOND;
     used.set(part, (used.get(part) ?? 0) + seconds);
   }
   return used;
