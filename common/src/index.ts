@@ -21,6 +21,7 @@ export * from './prices/series-keys';
 export * from './subgraph-client';
 export * from './orders/messages';
 export * from './loaders';
+export * from './connections';
 export * from './auth';
 export * from './kafka-metrics';
 export * from './tracing';

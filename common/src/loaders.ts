@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { connectionShape, type Connection, type ConnectionPage } from './connections';
 import type { Page } from './validation';
 
 /**
@@ -41,6 +42,39 @@ export function pagesByOwnerLoader<T>(
         }),
       );
       return keys.map((key) => results.get(keyOf(key)) ?? []);
+    },
+    { cacheKeyFn: keyOf },
+  );
+}
+
+/**
+ * A per-request DataLoader over one connection page of each owner's rows (e.g.
+ * `User.ordersConnection` for every user of a response): every `load({ ownerId, page })` of one
+ * tick becomes one `pagesByOwner` call (one SQL query) per page shape, normally just one.
+ */
+export function connectionsByOwnerLoader<T>(
+  pagesByOwner: (ownerIds: string[], page: ConnectionPage) => Promise<Map<string, Connection<T>>>,
+): DataLoader<{ ownerId: string; page: ConnectionPage }, Connection<T>, string> {
+  const keyOf = ({ ownerId, page }: { ownerId: string; page: ConnectionPage }) =>
+    `${ownerId}:${connectionShape(page)}`;
+  return new DataLoader(
+    async (keys) => {
+      const byShape = new Map<string, { page: ConnectionPage; ownerIds: string[] }>();
+      for (const { ownerId, page } of keys) {
+        const shape = connectionShape(page);
+        const group = byShape.get(shape) ?? { page, ownerIds: [] };
+        group.ownerIds.push(ownerId);
+        byShape.set(shape, group);
+      }
+      const results = new Map<string, Connection<T>>();
+      await Promise.all(
+        [...byShape.values()].map(async ({ page, ownerIds }) => {
+          for (const [ownerId, connection] of await pagesByOwner(ownerIds, page)) {
+            results.set(keyOf({ ownerId, page }), connection);
+          }
+        }),
+      );
+      return keys.map((key) => results.get(keyOf(key)) ?? new Error(`no page for owner ${key.ownerId}`));
     },
     { cacheKeyFn: keyOf },
   );

@@ -1,4 +1,12 @@
-import { loaderById, pagesByOwnerLoader, type Page, type RequestContext } from '@brokerage/common';
+import {
+  connectionsByOwnerLoader,
+  loaderById,
+  pagesByOwnerLoader,
+  type Connection,
+  type ConnectionPage,
+  type Page,
+  type RequestContext,
+} from '@brokerage/common';
 import DataLoader from 'dataloader';
 import type { AccountBalance, AccountsRepository } from './db/accounts-repository';
 import type { HoldingRecord, OrderRecord } from './db/order-record';
@@ -13,6 +21,8 @@ export interface OrdersContext extends RequestContext {
   orderById: DataLoader<string, OrderRecord | null>;
   /** One SQL query for `User.orders` of every user in a response (per page shape). */
   ordersOfUser: DataLoader<{ ownerId: string } & Page, OrderRecord[], string>;
+  /** One SQL query for `User.ordersConnection` of every user in a response (per page shape). */
+  orderHistoryOfUser: DataLoader<{ ownerId: string; page: ConnectionPage }, Connection<OrderRecord>, string>;
   /** One SQL query for the holdings of every user in a response. */
   holdingsOf: DataLoader<string, HoldingRecord[]>;
   /** One SQL query for the account balances of every user in a response. */
@@ -32,6 +42,9 @@ export function createOrdersContext(
     orderService,
     orderById: loaderById((ids) => orders.findByIds(ids)),
     ordersOfUser: pagesByOwnerLoader((userIds, page) => orders.historyPagesByUser(userIds, page)),
+    orderHistoryOfUser: connectionsByOwnerLoader((userIds, page) =>
+      orders.historyConnectionsByUser(userIds, page),
+    ),
     holdingsOf: new DataLoader(async (userIds) => {
       const byUser = await orders.holdingsOf(userIds);
       return userIds.map((id) => byUser.get(id) ?? []);

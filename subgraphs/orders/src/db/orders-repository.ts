@@ -1,4 +1,11 @@
-import type { Page } from '@brokerage/common';
+import {
+  CURSOR_CREATED_AT_SQL,
+  keysetSql,
+  toConnection,
+  type Connection,
+  type ConnectionPage,
+  type Page,
+} from '@brokerage/common';
 import type { DataSource } from 'typeorm';
 import { orderFromRow, type HoldingRecord, type OrderRecord, type OrderRow } from './order-record';
 
@@ -9,6 +16,15 @@ import { orderFromRow, type HoldingRecord, type OrderRecord, type OrderRow } fro
 const LISTED_IN_HISTORY = `(status IN ('IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED')
   OR (status = 'DENIED' AND quantity >= 10
       AND created_at >= date_trunc('day', $2::timestamptz AT TIME ZONE $3) AT TIME ZONE $3))`;
+
+/** Names the order history's cursors, so no other list's cursor is taken for one of its own. */
+export const ORDER_HISTORY_LIST = 'orders';
+
+type CursorRow = OrderRow & { cursor_at: string };
+
+function edgeOf(row: CursorRow) {
+  return { key: { createdAt: row.cursor_at, id: row.id }, node: orderFromRow(row) };
+}
 
 /** Reads of orders and holdings; every change goes through `OrderTransitions`. */
 export class OrdersRepository {
@@ -77,6 +93,56 @@ export class OrdersRepository {
     const pages = new Map<string, OrderRecord[]>(userIds.map((id) => [id, []]));
     for (const row of rows) pages.get(row.user_id)?.push(orderFromRow(row));
     return pages;
+  }
+
+  /**
+   * A page of the history as a cursor connection: the same rule, read from the cursor's
+   * (created_at, id) on the (user_id, created_at DESC, id DESC) index (every user's orders, for
+   * admins, on the (created_at DESC, id DESC) one), so a deep page costs what the first does.
+   */
+  async historyConnection(
+    page: ConnectionPage,
+    userId: string | undefined,
+    now = new Date(),
+  ): Promise<Connection<OrderRecord>> {
+    const keyset = keysetSql(page, userId === undefined ? 4 : 5);
+    const rows = await this.dataSource.query<CursorRow[]>(
+      `SELECT *, ${CURSOR_CREATED_AT_SQL()} AS cursor_at FROM orders
+        WHERE ${userId === undefined ? '' : 'user_id = $4 AND '}${LISTED_IN_HISTORY}
+          AND ${keyset.condition}
+        ORDER BY ${keyset.orderBy} LIMIT $1`,
+      [keyset.limit, now, this.businessTimeZone, ...(userId === undefined ? [] : [userId]), ...keyset.params],
+    );
+    return toConnection(ORDER_HISTORY_LIST, page, rows.map(edgeOf));
+  }
+
+  /**
+   * One history connection page of each of several users in one query (for
+   * `User.ordersConnection` on a page of users): a LATERAL join reads each user's keyset page.
+   */
+  async historyConnectionsByUser(
+    userIds: readonly string[],
+    page: ConnectionPage,
+    now = new Date(),
+  ): Promise<Map<string, Connection<OrderRecord>>> {
+    const keyset = keysetSql(page, 5);
+    const rows = await this.dataSource.query<CursorRow[]>(
+      `SELECT o.* FROM unnest($4::bigint[]) AS owner(id)
+         CROSS JOIN LATERAL (
+           SELECT *, ${CURSOR_CREATED_AT_SQL()} AS cursor_at FROM orders
+            WHERE user_id = owner.id
+              AND ${LISTED_IN_HISTORY}
+              AND ${keyset.condition}
+            ORDER BY ${keyset.orderBy} LIMIT $1
+         ) o
+        ORDER BY o.user_id, ${keysetSql(page, 5, 'o.').orderBy}`,
+      [keyset.limit, now, this.businessTimeZone, userIds, ...keyset.params],
+    );
+    const byUser = new Map<string, CursorRow[]>(userIds.map((id) => [id, []]));
+    for (const row of rows) byUser.get(row.user_id)?.push(row);
+    return new Map(
+      [...byUser].map(([id, own]) => [id, toConnection(ORDER_HISTORY_LIST, page, own.map(edgeOf))]),
+    );
   }
 
   /** Shares owned per user (reserved ones included until their sell completes). */

@@ -164,6 +164,19 @@ export type Order = {
   user: User;
 };
 
+/** A page of orders, newest first. */
+export type OrderConnection = {
+  __typename?: 'OrderConnection';
+  edges: Array<OrderEdge>;
+  pageInfo: PageInfo;
+};
+
+export type OrderEdge = {
+  __typename?: 'OrderEdge';
+  cursor: Scalars['String']['output'];
+  node: Order;
+};
+
 export type OrderResult = {
   __typename?: 'OrderResult';
   message: Scalars['String']['output'];
@@ -183,6 +196,17 @@ export type OrderStatus =
   | 'FAILED'
   | 'IN_PROGRESS';
 
+/** Paging state of a cursor connection (GraphQL Cursor Connections Specification). */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether more rows follow the last edge (reading backward from before: always true). */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** Whether rows precede the first edge (reading forward from after: always true). */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
 export type Query = {
   __typename?: 'Query';
   order?: Maybe<Order>;
@@ -191,6 +215,12 @@ export type Query = {
    * but DENIED) or was placed today (business time zone), and never when it is DENIED with quantity < 10.
    */
   orders: Array<Order>;
+  /**
+   * The same history as orders, as a cursor connection (recommended: a page costs the same however
+   * deep it is, and orders placed meanwhile never shift it); every user's orders (admins) without
+   * userId. Arguments as User.ordersConnection.
+   */
+  ordersConnection: OrderConnection;
 };
 
 
@@ -202,6 +232,15 @@ export type QueryOrderArgs = {
 export type QueryOrdersArgs = {
   pageNum?: InputMaybe<Scalars['Int']['input']>;
   pageSize?: InputMaybe<Scalars['Int']['input']>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryOrdersConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   userId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -248,6 +287,13 @@ export type User = {
   id: Scalars['ID']['output'];
   /** The user's orders by the history rule, newest first. */
   orders: Array<Order>;
+  /**
+   * The user's orders by the history rule, newest first, as a cursor connection (recommended over
+   * orders: a page costs the same however deep it is, and rows placed meanwhile never shift it).
+   * first/after read older orders, last/before newer ones; first and last are 1 to 100 (10 when
+   * neither is given); a cursor is opaque and only valid for this list.
+   */
+  ordersConnection: OrderConnection;
   /** Cash set aside for the user's IN_PROGRESS buys. */
   reservedCash: Scalars['Money']['output'];
 };
@@ -261,6 +307,14 @@ export type UserCashMovementsArgs = {
 export type UserOrdersArgs = {
   pageNum?: InputMaybe<Scalars['Int']['input']>;
   pageSize?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type UserOrdersConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -373,15 +427,18 @@ export type ResolversTypes = ResolversObject<{
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderRecord>;
+  OrderConnection: ResolverTypeWrapper<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>;
+  OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   OrderResult: ResolverTypeWrapper<Omit<OrderResult, 'order'> & { order: ResolversTypes['Order'] }>;
   OrderSide: OrderSide;
   OrderStatus: OrderStatus;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SellStockInput: SellStockInput;
   Stock: ResolverTypeWrapper<EntityReference>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<EntityReference>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -396,13 +453,16 @@ export type ResolversParentTypes = ResolversObject<{
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
   Order: OrderRecord;
+  OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
+  OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   OrderResult: Omit<OrderResult, 'order'> & { order: ResolversParentTypes['Order'] };
+  PageInfo: PageInfo;
+  Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
   SellStockInput: SellStockInput;
   Stock: EntityReference;
   Subscription: Record<PropertyKey, never>;
   User: EntityReference;
-  Boolean: Scalars['Boolean']['output'];
 }>;
 
 export type CashMovementResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['CashMovement'] = ResolversParentTypes['CashMovement']> = ResolversObject<{
@@ -453,15 +513,33 @@ export type OrderResolvers<ContextType = OrdersContext, ParentType extends Resol
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
+export type OrderConnectionResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderConnection'] = ResolversParentTypes['OrderConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['OrderEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type OrderEdgeResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderEdge'] = ResolversParentTypes['OrderEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
+}>;
+
 export type OrderResultResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderResult'] = ResolversParentTypes['OrderResult']> = ResolversObject<{
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   order?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
 }>;
 
+export type PageInfoResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orders?: Resolver<Array<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrdersArgs, 'pageNum' | 'pageSize'>>;
+  ordersConnection?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersConnectionArgs>>;
 }>;
 
 export type StockResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Stock'] = ResolversParentTypes['Stock']> = ResolversObject<{
@@ -479,6 +557,7 @@ export type UserResolvers<ContextType = OrdersContext, ParentType extends Resolv
   holdings?: Resolver<Array<ResolversTypes['Holding']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   orders?: Resolver<Array<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<UserOrdersArgs, 'pageNum' | 'pageSize'>>;
+  ordersConnection?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<UserOrdersConnectionArgs>>;
   reservedCash?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
 
@@ -489,7 +568,10 @@ export type Resolvers<ContextType = OrdersContext> = ResolversObject<{
   Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
+  OrderConnection?: OrderConnectionResolvers<ContextType>;
+  OrderEdge?: OrderEdgeResolvers<ContextType>;
   OrderResult?: OrderResultResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Stock?: StockResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

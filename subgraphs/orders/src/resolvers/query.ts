@@ -1,4 +1,11 @@
-import { parsePage, parseRowId, requireActingFor, requireAdmin } from '@brokerage/common';
+import {
+  parseConnectionArgs,
+  parsePage,
+  parseRowId,
+  requireActingFor,
+  requireAdmin,
+} from '@brokerage/common';
+import { ORDER_HISTORY_LIST } from '../db/orders-repository';
 import { visibleOrder } from './order-visibility';
 import type { QueryResolvers } from '../generated/resolvers-types';
 
@@ -14,5 +21,15 @@ export const Query: QueryResolvers = {
     const owner = parseRowId(userId, 'userId');
     requireActingFor(caller, owner, 'see orders');
     return orders.history(page, owner);
+  },
+  ordersConnection: (_parent, { userId, ...args }, { orders, caller }) => {
+    const page = parseConnectionArgs(ORDER_HISTORY_LIST, args);
+    if (userId === undefined || userId === null) {
+      requireAdmin(caller, "see every user's orders");
+      return orders.historyConnection(page, undefined);
+    }
+    const owner = parseRowId(userId, 'userId');
+    requireActingFor(caller, owner, 'see orders');
+    return orders.historyConnection(page, owner);
   },
 };

@@ -1,4 +1,14 @@
-import { badUserInput, isRowId, MAX_PAGE_SIZE, parsePage, requireActingFor } from '@brokerage/common';
+import {
+  badUserInput,
+  emptyConnection,
+  isRowId,
+  MAX_PAGE_SIZE,
+  parseConnectionArgs,
+  parsePage,
+  requireActingFor,
+} from '@brokerage/common';
+import type { OrderRecord } from '../db/order-record';
+import { ORDER_HISTORY_LIST } from '../db/orders-repository';
 import type { UserResolvers } from '../generated/resolvers-types';
 
 export const User: UserResolvers = {
@@ -23,6 +33,11 @@ export const User: UserResolvers = {
     requireActingFor(caller, id, 'see orders');
     const page = parsePage(pageNum ?? 1, pageSize ?? 10);
     return isRowId(id) ? ordersOfUser.load({ ownerId: id, ...page }) : [];
+  },
+  ordersConnection: ({ id }, args, { orderHistoryOfUser, caller }) => {
+    requireActingFor(caller, id, 'see orders');
+    const page = parseConnectionArgs(ORDER_HISTORY_LIST, args);
+    return isRowId(id) ? orderHistoryOfUser.load({ ownerId: id, page }) : emptyConnection<OrderRecord>();
   },
   holdings: ({ id }, _args, { holdingsOf, caller }) => {
     requireActingFor(caller, id, 'see holdings');
