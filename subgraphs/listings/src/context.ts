@@ -1,4 +1,12 @@
-import { loaderById, pagesByOwnerLoader, type Page, type RequestContext } from '@brokerage/common';
+import {
+  connectionsByOwnerLoader,
+  loaderById,
+  pagesByOwnerLoader,
+  type Connection,
+  type ConnectionPage,
+  type Page,
+  type RequestContext,
+} from '@brokerage/common';
 import type DataLoader from 'dataloader';
 import type { ListingRecord } from './db/listing-entity';
 import type { ListingsRepository } from './db/listings-repository';
@@ -11,6 +19,12 @@ export interface ListingsContext extends RequestContext {
   listingById: DataLoader<string, ListingRecord | null>;
   /** Batches `User.listings` for every user of a response into one SQL query per page shape. */
   listingsOfOwner: DataLoader<{ ownerId: string } & Page, ListingRecord[], string>;
+  /** Batches `User.listingsConnection` for every user of a response into one SQL query per page shape. */
+  listingsConnectionOfOwner: DataLoader<
+    { ownerId: string; page: ConnectionPage },
+    Connection<ListingRecord>,
+    string
+  >;
 }
 
 export function createListingsContext(
@@ -24,5 +38,8 @@ export function createListingsContext(
     usersDirectory,
     listingById: loaderById((ids) => listings.findByIds(ids)),
     listingsOfOwner: pagesByOwnerLoader((userIds, page) => listings.pagesByOwner(userIds, page)),
+    listingsConnectionOfOwner: connectionsByOwnerLoader((userIds, page) =>
+      listings.connectionsByOwner(userIds, page),
+    ),
   };
 }

@@ -1,8 +1,21 @@
-import { moneyFromColumn, type Page } from '@brokerage/common';
+import {
+  CURSOR_CREATED_AT_SQL,
+  keysetSql,
+  moneyFromColumn,
+  toConnection,
+  type Connection,
+  type ConnectionPage,
+  type Page,
+} from '@brokerage/common';
 import type { DataSource, Repository } from 'typeorm';
 import { ListingEntity, type ListingRecord } from './listing-entity';
 
 const NEWEST_FIRST = { createdAt: 'DESC', id: 'DESC' } as const;
+
+/** Names the listings' cursors, so no other list's cursor is taken for one of its own. */
+export const LISTINGS_LIST = 'listings';
+
+const COLUMNS = `id, user_id, listing_type, price, created_at, updated_at, ${CURSOR_CREATED_AT_SQL()} AS cursor_at`;
 
 /** All access to the listings table. */
 export class ListingsRepository {
@@ -45,6 +58,46 @@ export class ListingsRepository {
     return pages;
   }
 
+  /**
+   * A page as a cursor connection: a keyset read from the cursor's (created_at, id) on the
+   * (created_at DESC, id DESC) index, or the (user_id, created_at DESC, id DESC) one for an owner,
+   * so a deep page costs what the first does.
+   */
+  async connection(page: ConnectionPage, userId?: string): Promise<Connection<ListingRecord>> {
+    const keyset = keysetSql(page, userId === undefined ? 2 : 3);
+    const rows = await this.listings.query<CursorRow[]>(
+      `SELECT ${COLUMNS} FROM listings
+        WHERE ${userId === undefined ? '' : 'user_id = $2 AND '}${keyset.condition}
+        ORDER BY ${keyset.orderBy} LIMIT $1`,
+      [keyset.limit, ...(userId === undefined ? [] : [userId]), ...keyset.params],
+    );
+    return toConnection(LISTINGS_LIST, page, rows.map(edgeOf));
+  }
+
+  /**
+   * One connection page of each of several owners' listings in one query (for
+   * `User.listingsConnection` on a page of users): a LATERAL join reads each owner's keyset page.
+   */
+  async connectionsByOwner(
+    userIds: readonly string[],
+    page: ConnectionPage,
+  ): Promise<Map<string, Connection<ListingRecord>>> {
+    const keyset = keysetSql(page, 3);
+    const rows = await this.listings.query<CursorRow[]>(
+      `SELECT l.* FROM unnest($2::bigint[]) AS owner(id)
+         CROSS JOIN LATERAL (
+           SELECT ${COLUMNS} FROM listings
+            WHERE user_id = owner.id AND ${keyset.condition}
+            ORDER BY ${keyset.orderBy} LIMIT $1
+         ) l
+        ORDER BY l.user_id, ${keysetSql(page, 3, 'l.').orderBy}`,
+      [keyset.limit, userIds, ...keyset.params],
+    );
+    const byOwner = new Map<string, CursorRow[]>(userIds.map((id) => [id, []]));
+    for (const row of rows) byOwner.get(row.user_id)?.push(row);
+    return new Map([...byOwner].map(([id, own]) => [id, toConnection(LISTINGS_LIST, page, own.map(edgeOf))]));
+  }
+
   findByIds(ids: readonly string[]): Promise<ListingRecord[]> {
     return this.listings.createQueryBuilder('listing').where('listing.id = ANY(:ids)', { ids }).getMany();
   }
@@ -62,6 +115,12 @@ interface ListingRow {
   price: string;
   created_at: Date;
   updated_at: Date;
+}
+
+type CursorRow = ListingRow & { cursor_at: string };
+
+function edgeOf(row: CursorRow) {
+  return { key: { createdAt: row.cursor_at, id: row.id }, node: fromRow(row) };
 }
 
 function fromRow(row: ListingRow): ListingRecord {

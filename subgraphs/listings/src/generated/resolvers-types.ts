@@ -5,6 +5,7 @@ import type { ListingRecord, UserReference } from '../db/listing-entity';
 import type { ListingsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -40,6 +41,19 @@ export type Listing = {
   user: User;
 };
 
+/** A page of listings, newest first. */
+export type ListingConnection = {
+  __typename?: 'ListingConnection';
+  edges: Array<ListingEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ListingEdge = {
+  __typename?: 'ListingEdge';
+  cursor: Scalars['String']['output'];
+  node: Listing;
+};
+
 export type ListingType =
   | 'RENT'
   | 'SALE';
@@ -54,11 +68,29 @@ export type MutationCreateListingArgs = {
   input: CreateListingInput;
 };
 
+/** Paging state of a cursor connection (GraphQL Cursor Connections Specification). */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether more rows follow the last edge (reading backward from before: always true). */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** Whether rows precede the first edge (reading forward from after: always true). */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
 export type Query = {
   __typename?: 'Query';
   listing?: Maybe<Listing>;
   /** Listings, newest first, optionally of one owner. */
   listings: Array<Listing>;
+  /**
+   * Listings, newest first, optionally of one owner, as a cursor connection (recommended over
+   * listings: a page costs the same however deep it is, and listings added meanwhile never shift it).
+   * first/after read older listings, last/before newer ones; first and last are 1 to 100 (10 when
+   * neither is given); a cursor is opaque and only valid for this list.
+   */
+  listingsConnection: ListingConnection;
 };
 
 
@@ -73,17 +105,39 @@ export type QueryListingsArgs = {
   userId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+
+export type QueryListingsConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type User = {
   __typename?: 'User';
   id: Scalars['ID']['output'];
   /** The user's listings, newest first. */
   listings: Array<Listing>;
+  /**
+   * The user's listings, newest first, as a cursor connection (recommended over listings: a page
+   * costs the same however deep it is). Arguments as Query.listingsConnection.
+   */
+  listingsConnection: ListingConnection;
 };
 
 
 export type UserListingsArgs = {
   pageNum?: InputMaybe<Scalars['Int']['input']>;
   pageSize?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type UserListingsConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -189,14 +243,17 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Listing: ResolverTypeWrapper<ListingRecord>;
+  ListingConnection: ResolverTypeWrapper<Omit<ListingConnection, 'edges'> & { edges: Array<ResolversTypes['ListingEdge']> }>;
+  ListingEdge: ResolverTypeWrapper<Omit<ListingEdge, 'node'> & { node: ResolversTypes['Listing'] }>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ListingType: ListingType;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   User: ResolverTypeWrapper<UserReference>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -205,13 +262,16 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
   Listing: ListingRecord;
+  ListingConnection: Omit<ListingConnection, 'edges'> & { edges: Array<ResolversParentTypes['ListingEdge']> };
+  ListingEdge: Omit<ListingEdge, 'node'> & { node: ResolversParentTypes['Listing'] };
+  String: Scalars['String']['output'];
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   User: UserReference;
-  Boolean: Scalars['Boolean']['output'];
-  String: Scalars['String']['output'];
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -228,6 +288,16 @@ export type ListingResolvers<ContextType = ListingsContext, ParentType extends R
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
+export type ListingConnectionResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['ListingConnection'] = ResolversParentTypes['ListingConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['ListingEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type ListingEdgeResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['ListingEdge'] = ResolversParentTypes['ListingEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Listing'], ParentType, ContextType>;
+}>;
+
 export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Money'], any> {
   name: 'Money';
 }
@@ -236,22 +306,34 @@ export type MutationResolvers<ContextType = ListingsContext, ParentType extends 
   createListing?: Resolver<ResolversTypes['Listing'], ParentType, ContextType, RequireFields<MutationCreateListingArgs, 'input'>>;
 }>;
 
+export type PageInfoResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   listing?: Resolver<Maybe<ResolversTypes['Listing']>, ParentType, ContextType, RequireFields<QueryListingArgs, 'id'>>;
   listings?: Resolver<Array<ResolversTypes['Listing']>, ParentType, ContextType, RequireFields<QueryListingsArgs, 'pageNum' | 'pageSize'>>;
+  listingsConnection?: Resolver<ResolversTypes['ListingConnection'], ParentType, ContextType, Partial<QueryListingsConnectionArgs>>;
 }>;
 
 export type UserResolvers<ContextType = ListingsContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   listings?: Resolver<Array<ResolversTypes['Listing']>, ParentType, ContextType, RequireFields<UserListingsArgs, 'pageNum' | 'pageSize'>>;
+  listingsConnection?: Resolver<ResolversTypes['ListingConnection'], ParentType, ContextType, Partial<UserListingsConnectionArgs>>;
 }>;
 
 export type Resolvers<ContextType = ListingsContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   Listing?: ListingResolvers<ContextType>;
+  ListingConnection?: ListingConnectionResolvers<ContextType>;
+  ListingEdge?: ListingEdgeResolvers<ContextType>;
   Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;

@@ -1,4 +1,5 @@
-import { isRowId, parsePage } from '@brokerage/common';
+import { emptyConnection, isRowId, parseConnectionArgs, parsePage } from '@brokerage/common';
+import { LISTINGS_LIST } from '../db/listings-repository';
 import type { UserResolvers } from '../generated/resolvers-types';
 
 export const User: UserResolvers = {
@@ -6,5 +7,9 @@ export const User: UserResolvers = {
   listings: ({ id }, { pageNum, pageSize }, { listingsOfOwner }) => {
     const page = parsePage(pageNum ?? 1, pageSize ?? 10);
     return isRowId(id) ? listingsOfOwner.load({ ownerId: id, ...page }) : [];
+  },
+  listingsConnection: ({ id }, args, { listingsConnectionOfOwner }) => {
+    const page = parseConnectionArgs(LISTINGS_LIST, args);
+    return isRowId(id) ? listingsConnectionOfOwner.load({ ownerId: id, page }) : emptyConnection();
   },
 };

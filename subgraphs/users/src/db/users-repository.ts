@@ -1,6 +1,16 @@
-import type { Page } from '@brokerage/common';
+import {
+  CURSOR_CREATED_AT_SQL,
+  keysetSql,
+  toConnection,
+  type Connection,
+  type ConnectionPage,
+  type Page,
+} from '@brokerage/common';
 import type { DataSource, Repository } from 'typeorm';
 import { UserEntity, type UserRecord } from './user-entity';
+
+/** Names the users' cursors, so no other list's cursor is taken for one of its own. */
+export const USERS_LIST = 'users';
 
 /** All access to the users table. */
 export class UsersRepository {
@@ -13,6 +23,29 @@ export class UsersRepository {
   /** Newest first; ties on created_at break by id so that pages never repeat or skip a row. */
   page({ offset, limit }: Page): Promise<UserRecord[]> {
     return this.users.find({ order: { createdAt: 'DESC', id: 'DESC' }, skip: offset, take: limit });
+  }
+
+  /**
+   * A page as a cursor connection: a keyset read from the cursor's (created_at, id) on the
+   * (created_at DESC, id DESC) index, so a deep page costs what the first does.
+   */
+  async connection(page: ConnectionPage): Promise<Connection<UserRecord>> {
+    const keyset = keysetSql(page, 2);
+    const rows = await this.dataSource.query<
+      Array<{ id: string; name: string; created_at: Date; updated_at: Date; cursor_at: string }>
+    >(
+      `SELECT id, name, created_at, updated_at, ${CURSOR_CREATED_AT_SQL()} AS cursor_at FROM users
+        WHERE ${keyset.condition} ORDER BY ${keyset.orderBy} LIMIT $1`,
+      [keyset.limit, ...keyset.params],
+    );
+    return toConnection(
+      USERS_LIST,
+      page,
+      rows.map((row) => ({
+        key: { createdAt: row.cursor_at, id: row.id },
+        node: { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at },
+      })),
+    );
   }
 
   /** One query for any number of ids; the result is in no particular order. */
