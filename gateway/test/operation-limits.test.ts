@@ -4,7 +4,14 @@ import { operationLimitRules } from '../src/security/operation-limits';
 const schema = buildSchema(`
   type User { id: ID! name: String! listings(pageSize: Int): [Listing!]! }
   type Listing { id: ID! price: Int! user: User! }
-  type Query { users(pageSize: Int): [User!]! user(id: ID!): User }
+  type PageInfo { hasNextPage: Boolean! endCursor: String }
+  type UserEdge { cursor: String! node: User! }
+  type UserConnection { edges: [UserEdge!]! pageInfo: PageInfo! }
+  type Query {
+    users(pageSize: Int): [User!]!
+    user(id: ID!): User
+    usersConnection(first: Int, after: String, last: Int, before: String): UserConnection!
+  }
 `);
 
 function limitsHit(query: string, limits = { maxDepth: 5, maxAliases: 3, maxCost: 100 }) {
@@ -40,6 +47,35 @@ describe('operation limits', () => {
     expect(limitsHit('{ users { id name } }', { maxDepth: 9, maxAliases: 9, maxCost: 20 })).toEqual(['cost']);
     // 1 + 100 x 1 = 101
     expect(limitsHit('query ($n: Int) { users(pageSize: $n) { id } }')).toEqual(['cost']);
+  });
+
+  it('prices a connection by first or last: its edges hold that many, 10 without either', () => {
+    const limits = (maxCost: number) => ({ maxDepth: 9, maxAliases: 9, maxCost });
+    // usersConnection 1 + edges 1 + (node + id + name) x 5 = 17
+    const five = '{ usersConnection(first: 5) { edges { node { id name } } } }';
+    expect(limitsHit(five, limits(17))).toEqual([]);
+    expect(limitsHit(five, limits(16))).toEqual(['cost']);
+    expect(limitsHit('{ usersConnection(last: 5) { edges { node { id name } } } }', limits(16))).toEqual([
+      'cost',
+    ]);
+    // 1 + 1 + 3 x 10 = 32
+    expect(limitsHit('{ usersConnection { edges { node { id name } } } }', limits(32))).toEqual([]);
+    expect(limitsHit('{ usersConnection { edges { node { id name } } } }', limits(31))).toEqual(['cost']);
+    // A variable size is priced at the largest page: 1 + 1 + 100 + 100 = 202.
+    expect(
+      limitsHit('query ($n: Int) { usersConnection(first: $n) { edges { node { id } } } }', limits(201)),
+    ).toEqual(['cost']);
+    // pageInfo is one object, however large the page: 1 + 1 + 1 = 3.
+    expect(limitsHit('{ usersConnection(first: 100) { pageInfo { hasNextPage } } }', limits(3))).toEqual([]);
+  });
+
+  it('prices a fragment on a connection by the size of each connection it is spread in', () => {
+    const limits = (maxCost: number) => ({ maxDepth: 9, maxAliases: 9, maxCost });
+    // a: 1 + 1 + 5 x 3 = 17; b: 1 + 1 + 50 x 3 = 152
+    const query = `{ a: usersConnection(first: 5) { ...C } b: usersConnection(first: 50) { ...C } }
+      fragment C on UserConnection { edges { node { id name } } }`;
+    expect(limitsHit(query, limits(169))).toEqual([]);
+    expect(limitsHit(query, limits(168))).toEqual(['cost']);
   });
 
   it('measures depth under introspection fields like under any other', () => {

@@ -3,6 +3,7 @@ import {
   isCompositeType,
   isListType,
   isNonNullType,
+  isObjectType,
   Kind,
   SchemaMetaFieldDef,
   TypeMetaFieldDef,
@@ -27,6 +28,28 @@ function pageSizeOf(argument: ValueNode | undefined): number {
   if (argument === undefined) return ASSUMED_LIST_SIZE;
   if (argument.kind === Kind.INT) return Math.max(1, Math.min(Number(argument.value), MAX_PAGE_SIZE));
   return MAX_PAGE_SIZE;
+}
+
+/**
+ * A cursor connection (GraphQL Cursor Connections): an object with `edges` and `pageInfo`, reached
+ * through a field that takes `first` or `last`. Its `edges` list holds `first` (or `last`) edges.
+ */
+function isConnection(field: GraphQLField<unknown, unknown>): boolean {
+  const type = getNamedType(field.type);
+  if (isList(field.type) || !isObjectType(type)) return false;
+  const fields = type.getFields();
+  return (
+    'edges' in fields &&
+    'pageInfo' in fields &&
+    field.args.some(({ name }) => name === 'first' || name === 'last')
+  );
+}
+
+/** How many edges a connection field asks for: its `first`, else its `last`, else the default page. */
+function edgesOf(node: FieldNode): number {
+  const argument = (name: string) => node.arguments?.find((candidate) => candidate.name.value === name);
+  const given = argument('first') ?? argument('last');
+  return pageSizeOf(given?.value.kind === Kind.NULL ? undefined : given?.value);
 }
 
 function isList(type: GraphQLOutputType): boolean {
@@ -55,7 +78,9 @@ function fieldDefinition(
 
 /**
  * What one operation costs to run: fragments inlined, each field costing 1 times the sizes of the
- * lists around it (a list's size is its `pageSize` argument, or an assumed size). A fragment
+ * lists around it (a list's size is its `pageSize` argument, or an assumed size; a connection's
+ * `edges` hold its `first` or `last`, so a connection page costs what an offset page of that size
+ * does). A fragment
  * spread already on the path is not followed again (graphql's own rule reports cycles).
  */
 export function operationCost(
@@ -69,11 +94,13 @@ export function operationCost(
   // often and deeply it is spread (spreads that double at each level would otherwise take
   // exponential time).
   const fragmentCosts = new Map<string, number>();
+  // `edges`: the size of the `edges` list of the connection this selection set is of, if it is one.
   const costOf = (
     selectionSet: SelectionSetNode,
     parentType: GraphQLCompositeType,
     multiplier: number,
     spreads: ReadonlySet<string>,
+    edges?: number,
   ): number => {
     let cost = 0;
     for (const selection of selectionSet.selections) {
@@ -85,8 +112,16 @@ export function operationCost(
           if (!field) break;
           const childType = getNamedType(field.type);
           if (!isCompositeType(childType)) break;
+          if (isConnection(field)) {
+            cost += costOf(selection.selectionSet, childType, multiplier, spreads, edgesOf(selection));
+            break;
+          }
           const pageSize = selection.arguments?.find((argument) => argument.name.value === 'pageSize');
-          const size = isList(field.type) ? pageSizeOf(pageSize?.value) : 1;
+          const size = !isList(field.type)
+            ? 1
+            : edges !== undefined && field.name === 'edges'
+              ? edges
+              : pageSizeOf(pageSize?.value);
           cost += costOf(selection.selectionSet, childType, multiplier * size, spreads);
           break;
         }
@@ -94,19 +129,21 @@ export function operationCost(
           const typeName = selection.typeCondition?.name.value;
           const type = typeName ? schema.getType(typeName) : parentType;
           if (type && isCompositeType(type))
-            cost += costOf(selection.selectionSet, type, multiplier, spreads);
+            cost += costOf(selection.selectionSet, type, multiplier, spreads, edges);
           break;
         }
         case Kind.FRAGMENT_SPREAD: {
           const name = selection.name.value;
-          let fragmentCost = fragmentCosts.get(name);
+          // A fragment on a connection costs by the connection's size: priced once per size.
+          const key = edges === undefined ? name : `${name}:${edges}`;
+          let fragmentCost = fragmentCosts.get(key);
           if (fragmentCost === undefined) {
             const fragment = fragments[name];
             if (!fragment || spreads.has(name)) break;
             const type = schema.getType(fragment.typeCondition.name.value);
             if (!type || !isCompositeType(type)) break;
-            fragmentCost = costOf(fragment.selectionSet, type, 1, new Set(spreads).add(name));
-            fragmentCosts.set(name, fragmentCost);
+            fragmentCost = costOf(fragment.selectionSet, type, 1, new Set(spreads).add(name), edges);
+            fragmentCosts.set(key, fragmentCost);
           }
           cost += multiplier * fragmentCost;
           break;
