@@ -178,6 +178,8 @@ export async function startBenchStack(
       ...production,
       RATE_LIMIT_MUTATIONS: '1000000000',
       RATE_LIMIT_READ_POINTS: '1000000000',
+      // The run's own counters: user ids start at 1 in every run, and in `npm run dev` too.
+      RATE_LIMIT_KEY_PREFIX: `bench:${Date.now().toString(36)}:ratelimit:`,
       SUBGRAPH_USERS_URL: subgraphUrl(users),
       SUBGRAPH_STOCKS_URL: subgraphUrl(stocks),
       SUBGRAPH_ORDERS_URL: subgraphUrl(orders),
