@@ -65,20 +65,29 @@ export function currentTrace(): string | null {
   return Object.keys(trace).length > 0 ? JSON.stringify(trace) : null;
 }
 
+/**
+ * The order a placing statement writes, IN_PROGRESS or DENIED as `decision.enough` says, unless
+ * its client order id is taken: $1 user, $7/$8 the IN_PROGRESS/DENIED messages, $9 the client
+ * order id, $10 the verification deadline in seconds.
+ */
+function insertOrder(side: OrderSide, decision: string): string {
+  return `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id, verify_by)
+         SELECT '${side}', $1, sized.stock_id, sized.quantity, sized.price, sized.total,
+                CASE WHEN enough THEN 'IN_PROGRESS' ELSE 'DENIED' END,
+                CASE WHEN enough THEN $7 ELSE $8 END,
+                $9, CASE WHEN enough THEN now() + make_interval(secs => $10) END
+           FROM ${decision}, sized
+         ${ON_CLIENT_ORDER_ID}
+         RETURNING *`;
+}
+
 const PLACE_BUY: PreparedStatement = {
   name: 'orders.place-buy',
   text: `WITH ${PRICED}, account AS (
          SELECT accounts.cash >= sized.total AS enough FROM accounts, sized WHERE accounts.user_id = $1
             FOR UPDATE OF accounts
        ), placed AS (
-         INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id, verify_by)
-         SELECT 'BUY', $1, sized.stock_id, sized.quantity, sized.price, sized.total,
-                CASE WHEN enough THEN 'IN_PROGRESS' ELSE 'DENIED' END,
-                CASE WHEN enough THEN $7 ELSE $8 END,
-                $9, CASE WHEN enough THEN now() + make_interval(secs => $10) END
-           FROM account, sized
-         ${ON_CLIENT_ORDER_ID}
-         RETURNING *
+         ${insertOrder('BUY', 'account')}
        ), reserved AS (
          UPDATE accounts SET cash = accounts.cash - placed.total, reserved = accounts.reserved + placed.total,
                 updated_at = now()
@@ -100,14 +109,7 @@ const PLACE_SELL: PreparedStatement = {
          SELECT COALESCE((SELECT enough FROM holding), false) AS enough
           WHERE EXISTS (SELECT 1 FROM accounts WHERE user_id = $1)
        ), placed AS (
-         INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, client_order_id, verify_by)
-         SELECT 'SELL', $1, sized.stock_id, sized.quantity, sized.price, sized.total,
-                CASE WHEN enough THEN 'IN_PROGRESS' ELSE 'DENIED' END,
-                CASE WHEN enough THEN $7 ELSE $8 END,
-                $9, CASE WHEN enough THEN now() + make_interval(secs => $10) END
-           FROM decision, sized
-         ${ON_CLIENT_ORDER_ID}
-         RETURNING *
+         ${insertOrder('SELL', 'decision')}
        ), reserved AS (
          UPDATE holdings SET reserved = holdings.reserved + placed.quantity, updated_at = now()
            FROM placed
