@@ -168,14 +168,7 @@ async function layerLatencies(stack: BenchStack, agent: Agent, body: string) {
     }
     return percentile(times, 50);
   };
-  const dataSource = await openDatabase(
-    createDataSource({
-      url: stack.ordersDatabaseUrl,
-      ...ordersDatabase,
-      logger: createLogger({ service: 'bench', level: 'silent' }),
-    }),
-    stack.ordersDatabaseUrl,
-  );
+  const dataSource = await openOrdersDatabase(stack);
   try {
     const transitions = new OrderTransitions(dataSource, 90_000, 1_000_000);
     const request_ = {
@@ -234,14 +227,7 @@ async function openLoop(buy: () => Promise<number>, rate: number, seconds: numbe
 async function settle(
   stack: BenchStack,
 ): Promise<{ inProgress: number; seconds: number; discrepancies: number }> {
-  const dataSource = await openDatabase(
-    createDataSource({
-      url: stack.ordersDatabaseUrl,
-      ...ordersDatabase,
-      logger: createLogger({ service: 'bench', level: 'silent' }),
-    }),
-    stack.ordersDatabaseUrl,
-  );
+  const dataSource = await openOrdersDatabase(stack);
   try {
     const started = performance.now();
     let inProgress = Infinity;
@@ -258,6 +244,18 @@ async function settle(
   } finally {
     await dataSource.destroy();
   }
+}
+
+/** The stack's orders database, as the benchmark reads it beside the service. */
+function openOrdersDatabase(stack: BenchStack) {
+  return openDatabase(
+    createDataSource({
+      url: stack.ordersDatabaseUrl,
+      ...ordersDatabase,
+      logger: createLogger({ service: 'bench', level: 'silent' }),
+    }),
+    stack.ordersDatabaseUrl,
+  );
 }
 
 /** pgbench's built-in TPC-B-like script on a scratch database of the same server. */

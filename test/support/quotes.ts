@@ -1,28 +1,18 @@
-import { createKafka, createLogger, encodePriceQuote, type PriceQuote } from '@brokerage/common';
+import { encodePriceQuote, type PriceQuote } from '@brokerage/common';
 import { Client } from 'pg';
-import { kafkaBrokers } from './services';
+import { produce } from './produce';
 
 /** Publishes quotes to a prices topic as the price fetcher does (keyed by stock). */
-export async function publishQuotes(
+export function publishQuotes(
   topic: string,
   quotes: readonly PriceQuote[],
-  brokers: string[] = kafkaBrokers(),
+  brokers?: string[],
 ): Promise<void> {
-  const kafka = createKafka({
-    clientId: 'test',
+  return produce(
+    topic,
+    quotes.map((quote) => ({ key: quote.stockId, value: encodePriceQuote(quote) })),
     brokers,
-    logger: createLogger({ service: 't', level: 'silent' }),
-  });
-  const producer = kafka.producer();
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      messages: quotes.map((quote) => ({ key: quote.stockId, value: encodePriceQuote(quote) })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
+  );
 }
 
 /** The price the orders service (whose database is at `ordersDatabaseUrl`) prices a stock at now. */

@@ -169,24 +169,23 @@ export class OrderService {
   /** Refuses, with the reason, an order that no price can place at the stock's price now. */
   private async checkPricing(request: OrderRequest, requestId: string): Promise<void> {
     const stock = (await this.prices.find(request.stock)) ?? (await this.unpriced(request, requestId));
-    if ('amount' in request.size) {
-      const quantity = Math.floor(request.size.amount / stock.price);
+    const { size } = request;
+    const quantity = 'amount' in size ? Math.floor(size.amount / stock.price) : size.quantity;
+    if ('amount' in size) {
       if (quantity === 0) {
         throw codedError(
           'AMOUNT_TOO_SMALL',
-          `${request.size.amount} buys no share of ${stock.symbol} at ${stock.price}`,
-          { field: 'input.amount', price: stock.price },
+          `${size.amount} buys no share of ${stock.symbol} at ${stock.price}`,
+          {
+            field: 'input.amount',
+            price: stock.price,
+          },
         );
       }
       this.checkQuantity(quantity, 'input.amount');
     }
-    const quantity =
-      'quantity' in request.size ? request.size.quantity : Math.floor(request.size.amount / stock.price);
     if (!Number.isSafeInteger(stock.price * quantity)) {
-      throw badUserInput(
-        'the order is too large',
-        'quantity' in request.size ? 'input.quantity' : 'input.amount',
-      );
+      throw badUserInput('the order is too large', 'amount' in size ? 'input.amount' : 'input.quantity');
     }
   }
 
