@@ -88,3 +88,30 @@ export const baseConfigSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: env.optionalUrl(),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/** An optional setting for which empty counts as left out (as `${VAR:-}` in compose files sets it). */
+function unsetWhenEmpty<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema);
+}
+
+/**
+ * How a Kafka client authenticates and encrypts: SASL (SCRAM-SHA-256/512 or PLAIN) with a user of
+ * the service's own, and TLS (with the cluster's CA, and a client certificate for mTLS). Every
+ * process that talks to Kafka spreads this into its schema; all unset is plaintext without
+ * authentication, as the development broker listens.
+ */
+export const kafkaSecurityConfig = {
+  /** Set together with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD. */
+  KAFKA_SASL_MECHANISM: unsetWhenEmpty(z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional()),
+  KAFKA_SASL_USERNAME: unsetWhenEmpty(z.string().optional()),
+  KAFKA_SASL_PASSWORD: unsetWhenEmpty(z.string().optional()),
+  /** TLS to the brokers; on by itself when any KAFKA_SSL_*_PATH is set. */
+  KAFKA_SSL: env.boolean(false),
+  /** PEM files: the CA that signed the brokers' certificates, and the client's own for mTLS. */
+  KAFKA_SSL_CA_PATH: unsetWhenEmpty(z.string().optional()),
+  KAFKA_SSL_CERT_PATH: unsetWhenEmpty(z.string().optional()),
+  KAFKA_SSL_KEY_PATH: unsetWhenEmpty(z.string().optional()),
+  /** Only for a test cluster with a self-signed certificate. */
+  KAFKA_SSL_REJECT_UNAUTHORIZED: env.boolean(true),
+};
+export type KafkaSecurityConfig = z.infer<z.ZodObject<typeof kafkaSecurityConfig>>;

@@ -1,4 +1,16 @@
-import { Kafka, logLevel, type Admin, type Consumer, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type ITopicConfig,
+  type KafkaConfig,
+  type LogEntry,
+  type SASLOptions,
+} from 'kafkajs';
+import { ConfigError, type KafkaSecurityConfig } from './config';
 import './kafka-request-queue';
 import type { Logger } from './logger';
 
@@ -6,6 +18,55 @@ export interface KafkaOptions {
   clientId: string;
   brokers: string[];
   logger: Logger;
+  /** The service's `KAFKA_SASL_*` and `KAFKA_SSL*` settings; none is plaintext without authentication. */
+  security?: Partial<KafkaSecurityConfig>;
+}
+
+/**
+ * The kafkajs `sasl` and `ssl` options from a service's settings. Throws a ConfigError (at start,
+ * where clients are made) for a half-given SASL user or a certificate without its key.
+ */
+export function kafkaSecurityOptions(
+  security: Partial<KafkaSecurityConfig> = {},
+): Pick<KafkaConfig, 'sasl' | 'ssl'> {
+  const problems: string[] = [];
+  const {
+    KAFKA_SASL_MECHANISM: mechanism,
+    KAFKA_SASL_USERNAME: username,
+    KAFKA_SASL_PASSWORD: password,
+  } = security;
+  let sasl: SASLOptions | undefined;
+  if (mechanism) {
+    if (!username) problems.push('KAFKA_SASL_USERNAME: must be set with KAFKA_SASL_MECHANISM');
+    if (password === undefined) problems.push('KAFKA_SASL_PASSWORD: must be set with KAFKA_SASL_MECHANISM');
+    if (username && password !== undefined) sasl = { mechanism, username, password };
+  } else if (username || password) {
+    problems.push('KAFKA_SASL_MECHANISM: must be set with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+  }
+  const { KAFKA_SSL_CA_PATH: ca, KAFKA_SSL_CERT_PATH: cert, KAFKA_SSL_KEY_PATH: key } = security;
+  if (Boolean(cert) !== Boolean(key))
+    problems.push(
+      'KAFKA_SSL_CERT_PATH, KAFKA_SSL_KEY_PATH: a client certificate needs its key, and the key its certificate',
+    );
+  if (problems.length > 0) throw new ConfigError(problems);
+  const read = (file: string, variable: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError([`${variable}: cannot read ${file} (${(error as Error).message})`]);
+    }
+  };
+  let ssl: boolean | ConnectionOptions | undefined;
+  if (security.KAFKA_SSL || ca || cert) {
+    ssl = {
+      rejectUnauthorized: security.KAFKA_SSL_REJECT_UNAUTHORIZED ?? true,
+      ...(ca ? { ca: [read(ca, 'KAFKA_SSL_CA_PATH')] } : {}),
+      ...(cert && key
+        ? { cert: read(cert, 'KAFKA_SSL_CERT_PATH'), key: read(key, 'KAFKA_SSL_KEY_PATH') }
+        : {}),
+    };
+  }
+  return { ...(sasl ? { sasl } : {}), ...(ssl ? { ssl } : {}) };
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -16,11 +77,12 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** A kafkajs client whose own logs go to the service's pino logger. */
-export function createKafka({ clientId, brokers, logger }: KafkaOptions): Kafka {
+export function createKafka({ clientId, brokers, logger, security }: KafkaOptions): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,
     brokers,
+    ...kafkaSecurityOptions(security),
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
     // Keep retrying through a broker restart rather than giving up after kafkajs' default ~30 s.

@@ -1,4 +1,4 @@
-import { env, subgraphConfigSchema, OrderTopics, TopicNames } from '@brokerage/common';
+import { env, kafkaSecurityConfig, subgraphConfigSchema, OrderTopics, TopicNames } from '@brokerage/common';
 import { z } from 'zod';
 
 export const ordersConfigSchema = subgraphConfigSchema.extend({
@@ -8,6 +8,7 @@ export const ordersConfigSchema = subgraphConfigSchema.extend({
   DB_POOL_SIZE: env.positiveInt(20),
   KAFKA_BROKERS: env.kafkaBrokers(),
   KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  ...kafkaSecurityConfig,
   VERIFICATION_REQUESTS_TOPIC: z.string().min(1).default(OrderTopics.verificationRequests),
   VERIFICATION_OUTCOMES_TOPIC: z.string().min(1).default(OrderTopics.verificationOutcomes),
   STATUS_CHANGES_TOPIC: z.string().min(1).default(OrderTopics.statusChanges),

@@ -67,7 +67,12 @@ export async function start(
     );
     started.push(['postgres', () => dataSource.destroy()]);
 
-    const kafka = createKafka({ clientId: 'orders', brokers: config.KAFKA_BROKERS, logger });
+    const kafka = createKafka({
+      clientId: 'orders',
+      brokers: config.KAFKA_BROKERS,
+      security: config,
+      logger,
+    });
     await ensureTopics(
       kafka,
       [

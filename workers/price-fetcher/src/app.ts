@@ -43,7 +43,12 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
     help: 'Stocks whose prices could not be fetched in a cycle',
     registers: [metrics.registry],
   });
-  const kafka = createKafka({ clientId: 'price-fetcher', brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafka({
+    clientId: 'price-fetcher',
+    brokers: config.KAFKA_BROKERS,
+    security: config,
+    logger,
+  });
   // Idempotent with one request in flight, retrying for as long as the broker is away: a retry
   // never duplicates or reorders, and nothing is checkpointed until the broker has acknowledged.
   const producer = kafka.producer({

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { baseConfigSchema, DATE_PATTERN, env, TopicNames } from '@brokerage/common';
+import { baseConfigSchema, DATE_PATTERN, env, kafkaSecurityConfig, TopicNames } from '@brokerage/common';
 import { z } from 'zod';
 import { BROWSER_HEADERS } from './sources/tsetmc-http';
 
@@ -29,6 +29,7 @@ export const priceFetcherConfigSchema = baseConfigSchema
     HOST: env.host(),
     KAFKA_BROKERS: env.kafkaBrokers(),
     KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+    ...kafkaSecurityConfig,
     PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
     REDIS_URL: env.redisUrl(),
     /** Where the fetcher keeps its checkpoints (last minute published per stock). */

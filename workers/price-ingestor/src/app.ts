@@ -76,7 +76,12 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [metrics.registry],
   });
-  const kafka = createKafka({ clientId: 'price-ingestor', brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafka({
+    clientId: 'price-ingestor',
+    brokers: config.KAFKA_BROKERS,
+    security: config,
+    logger,
+  });
   const admin = kafka.admin();
   const consumer = createInstrumentedConsumer(kafka, {
     groupId: config.CONSUMER_GROUP,

@@ -1,4 +1,4 @@
-import { baseConfigSchema, env, TopicNames } from '@brokerage/common';
+import { baseConfigSchema, env, kafkaSecurityConfig, TopicNames } from '@brokerage/common';
 import { z } from 'zod';
 
 export const priceIngestorConfigSchema = baseConfigSchema.extend({
@@ -6,6 +6,7 @@ export const priceIngestorConfigSchema = baseConfigSchema.extend({
   HOST: env.host(),
   KAFKA_BROKERS: env.kafkaBrokers(),
   KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  ...kafkaSecurityConfig,
   PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
   CONSUMER_GROUP: z.string().min(1).default('price-ingestor'),
   /** How long the group waits for a silent consumer (a crashed one) before giving its partitions to others. */

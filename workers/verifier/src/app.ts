@@ -51,7 +51,12 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
     labelNames: ['outcome'],
     registers: [metrics.registry],
   });
-  const kafka = createKafka({ clientId: 'verifier', brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafka({
+    clientId: 'verifier',
+    brokers: config.KAFKA_BROKERS,
+    security: config,
+    logger,
+  });
   const admin = kafka.admin();
   const consumer = createInstrumentedConsumer(kafka, {
     groupId: config.CONSUMER_GROUP,

@@ -1,4 +1,4 @@
-import { baseConfigSchema, env, OrderTopics } from '@brokerage/common';
+import { baseConfigSchema, env, kafkaSecurityConfig, OrderTopics } from '@brokerage/common';
 import { z } from 'zod';
 
 export const verifierConfigSchema = baseConfigSchema.extend({
@@ -6,6 +6,7 @@ export const verifierConfigSchema = baseConfigSchema.extend({
   HOST: env.host(),
   KAFKA_BROKERS: env.kafkaBrokers(),
   KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  ...kafkaSecurityConfig,
   VERIFICATION_REQUESTS_TOPIC: z.string().min(1).default(OrderTopics.verificationRequests),
   VERIFICATION_OUTCOMES_TOPIC: z.string().min(1).default(OrderTopics.verificationOutcomes),
   CONSUMER_GROUP: z.string().min(1).default('verifier'),
