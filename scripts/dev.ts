@@ -2,6 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
+import { createLogger, loadConfig } from '@brokerage/common';
+import { provisionConfigSchema, provisionStores } from './provision-stores';
 import { seed } from './seed';
 import { imageNodeFlags } from './dockerfile';
 
@@ -135,6 +137,13 @@ async function main() {
     if (started.status !== 0) throw new Error('Kafka did not start; see the lines above');
     startedKafka = wasRunning.status !== 0;
   }
+
+  // Each subgraph connects as its own role (the config defaults): make the roles and their databases.
+  await provisionStores(
+    loadConfig(provisionConfigSchema, { PROVISION_STORES: 'postgres' }),
+    createLogger({ service: 'provision', level: 'warn' }),
+  );
+  say('PostgreSQL: each service has its own role and database');
 
   for (const [index, spec] of services.entries()) {
     const child = startService(spec, index);

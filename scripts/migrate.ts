@@ -8,8 +8,8 @@ import { stocksDatabase } from '../subgraphs/stocks/src/db';
 import { usersConfigSchema } from '../subgraphs/users/src/config';
 import { usersDatabase } from '../subgraphs/users/src/db';
 
-// `npm run migrate`: creates each owning service's database and applies its pending migrations,
-// exactly as the service does when it starts. Database URLs come from USERS_DATABASE_URL,
+// `npm run migrate`: applies each owning service's pending migrations, exactly as the service does
+// when it starts, as the service's own role (which owns its database: `npm run provision` first). Database URLs come from USERS_DATABASE_URL,
 // LISTINGS_DATABASE_URL, STOCKS_DATABASE_URL and ORDERS_DATABASE_URL (each service reads its own as DATABASE_URL).
 
 const logger = createLogger({ service: 'migrate' });

@@ -48,11 +48,15 @@ export const env = {
   url: (fallback: string) => z.url().default(fallback),
   /** A URL that may be left out; empty counts as left out (as `${VAR:-}` in compose files sets it). */
   optionalUrl: () => z.preprocess((value) => (value === '' ? undefined : value), z.url().optional()),
-  postgresUrl: (database: string) =>
+  /**
+   * A service's database; by default reached as the role of the same name that owns it
+   * (`npm run provision` makes both), never as a superuser.
+   */
+  postgresUrl: (database: string, role = database) =>
     z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-      .default(`postgres://postgres@127.0.0.1:5432/${database}`),
+      .default(`postgres://${role}@127.0.0.1:5432/${database}`),
   redisUrl: () =>
     z
       .string()

@@ -19,7 +19,10 @@ export function databaseName(url: string): string {
   return name;
 }
 
-/** Creates the URL's database when it does not exist yet (each owning service creates its own). */
+/**
+ * Creates the URL's database when it does not exist yet (each owning service creates its own), as
+ * far as the URL's role may: a service's least-privileged role finds it made by `npm run provision`.
+ */
 export async function ensureDatabase(url: string): Promise<void> {
   const name = databaseName(url);
   const admin = new URL(url);
@@ -32,9 +35,15 @@ export async function ensureDatabase(url: string): Promise<void> {
       try {
         await client.query(`CREATE DATABASE "${name}"`);
       } catch (error) {
+        const code = (error as { code?: string }).code;
+        // A service's own role may not create databases: `npm run provision` makes them.
+        if (code === '42501')
+          throw new Error(
+            `database "${name}" does not exist and role "${decodeURIComponent(admin.username)}" may not create it: run npm run provision`,
+            { cause: error },
+          );
         // Another replica created it between our check and our CREATE: that is fine.
-        if ((error as { code?: string }).code !== '42P04' && (error as { code?: string }).code !== '23505')
-          throw error;
+        if (code !== '42P04' && code !== '23505') throw error;
       }
     }
   } finally {

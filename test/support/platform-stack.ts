@@ -2,6 +2,8 @@ import { createKafka, createLogger, createRedis, loadConfig } from '@brokerage/c
 import { gatewayConfigSchema } from '../../gateway/src/config';
 import { start as startGateway } from '../../gateway/src/server';
 import { listingsConfigSchema } from '../../subgraphs/listings/src/config';
+import { notificationsConfigSchema } from '../../subgraphs/notifications/src/config';
+import { start as startNotifications } from '../../subgraphs/notifications/src/server';
 import { start as startListings } from '../../subgraphs/listings/src/server';
 import { ordersConfigSchema } from '../../subgraphs/orders/src/config';
 import { start as startOrders } from '../../subgraphs/orders/src/server';
@@ -21,6 +23,7 @@ import {
   deletePrefixedKeys,
   dropDatabases,
   kafkaBrokers,
+  provisionedDatabaseUrl,
   testDatabaseUrl,
   testLogger,
   testRedisUrl,
@@ -33,17 +36,26 @@ export interface PlatformStack {
   listingsUrl: string;
   stocksUrl: string;
   ordersUrl: string;
-  databaseUrls: { users: string; listings: string; stocks: string; orders: string };
+  notificationsUrl: string;
+  databaseUrls: { users: string; listings: string; stocks: string; orders: string; notifications: string };
+  /**
+   * The environment of a notifier (`subgraphs/notifications/src/notifier`) for this stack: its
+   * database, status-changes topic, a consumer group of its own and the webhook allow-list.
+   */
+  notifierEnv: Record<string, string>;
   /** Where this stack's price series live in Redis. */
   pricesKeyPrefix: string;
   /** Prefix of this stack's order status channels in Redis. */
   statusChannelPrefix: string;
+  /** Prefix of this stack's price point channels in Redis (where an ingestor would announce). */
+  pricePointsChannelPrefix: string;
   /** This stack's Kafka topics. */
   topics: {
     verificationRequests: string;
     verificationOutcomes: string;
     statusChanges: string;
     prices: string;
+    stockListings: string;
   };
   /** The environment the stack's gateway was started with: start replicas from it. */
   gatewayEnv: Record<string, string>;
@@ -65,6 +77,8 @@ export interface PlatformStackOptions {
   gatewayEnv?: Record<string, string>;
   /** Orders service settings on top of the stack's own (e.g. a short verification deadline). */
   ordersEnv?: Record<string, string>;
+  /** Webhooks may reach these private hosts (WEBHOOK_ALLOWED_HOSTS); 127.0.0.1 unless given. */
+  webhookAllowedHosts?: string;
 }
 
 /**
@@ -75,11 +89,16 @@ export interface PlatformStackOptions {
  */
 export async function startPlatformStack(options: PlatformStackOptions = {}): Promise<PlatformStack> {
   const suffix = uniqueSuffix();
+  // Each subgraph connects as its own role, which owns its database and cannot reach the others'.
+  const [usersDb, listingsDb, stocksDb, ordersDb] = await Promise.all(
+    (['users', 'listings', 'stocks', 'orders'] as const).map((owner) => provisionedDatabaseUrl(owner)),
+  );
   const databaseUrls = {
-    users: testDatabaseUrl('users'),
-    listings: testDatabaseUrl('listings'),
-    stocks: testDatabaseUrl('stocks'),
-    orders: testDatabaseUrl('orders'),
+    users: usersDb!,
+    listings: listingsDb!,
+    stocks: stocksDb!,
+    orders: ordersDb!,
+    notifications: testDatabaseUrl('notifications'),
   };
   const pricesKeyPrefix = `test:${suffix}:prices:`;
   const statusChannelPrefix = `test:${suffix}:order-status:`;
@@ -88,7 +107,9 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     verificationOutcomes: `test.${suffix}.verification-outcomes`,
     statusChanges: `test.${suffix}.status-changes`,
     prices: `test.${suffix}.prices`,
+    stockListings: `test.${suffix}.stock-listings`,
   };
+  const pricePointsChannelPrefix = `test:${suffix}:price-points:`;
   const kafka = { KAFKA_BROKERS: kafkaBrokers().join(',') };
   const base = { PORT: '0', NODE_ENV: 'test' };
   const stops: Array<() => Promise<unknown>> = [];
@@ -100,6 +121,9 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
       DATABASE_URL: databaseUrls.stocks,
       REDIS_URL: testRedisUrl,
       PRICES_KEY_PREFIX: pricesKeyPrefix,
+      ...kafka,
+      STOCK_LISTINGS_TOPIC: topics.stockListings,
+      OUTBOX_POLL_MS: '200',
     }),
     testLogger('stocks'),
   );
@@ -137,14 +161,32 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     }),
     testLogger('listings'),
   );
+  const webhookAllowedHosts = options.webhookAllowedHosts ?? '127.0.0.1';
+  const notifications = await startNotifications(
+    loadConfig(notificationsConfigSchema, {
+      ...base,
+      DATABASE_URL: databaseUrls.notifications,
+      WEBHOOK_ALLOWED_HOSTS: webhookAllowedHosts,
+    }),
+    testLogger('notifications'),
+  );
+  const notifierEnv: Record<string, string> = {
+    ...kafka,
+    DATABASE_URL: databaseUrls.notifications,
+    STATUS_CHANGES_TOPIC: topics.statusChanges,
+    CONSUMER_GROUP: `notifier-${suffix}`,
+    WEBHOOK_ALLOWED_HOSTS: webhookAllowedHosts,
+  };
   const gatewayEnv: Record<string, string> = {
     ...base,
     SUBGRAPH_USERS_URL: users.url,
     SUBGRAPH_LISTINGS_URL: listings.url,
     SUBGRAPH_STOCKS_URL: stocks.url,
     SUBGRAPH_ORDERS_URL: orders.url,
+    SUBGRAPH_NOTIFICATIONS_URL: notifications.url,
     REDIS_URL: testRedisUrl,
     ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
+    PRICE_POINTS_CHANNEL_PREFIX: pricePointsChannelPrefix,
     // Each stack's users start at id 1: their rate limits must not be counted together.
     RATE_LIMIT_KEY_PREFIX: `test.${suffix}.ratelimit:`,
     // Suites read far more than a caller's hourly budget; the budget's own tests set theirs.
@@ -191,9 +233,12 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     listingsUrl: listings.url,
     stocksUrl: stocks.url,
     ordersUrl: orders.url,
+    notificationsUrl: notifications.url,
+    notifierEnv,
     databaseUrls,
     pricesKeyPrefix,
     statusChannelPrefix,
+    pricePointsChannelPrefix,
     topics,
     gatewayEnv,
     async listStock({ id, symbol, name = symbol, price }) {
@@ -226,7 +271,7 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
       for (const stop of stops) await stop();
       await gateway.stop();
       await Promise.all([listings.stop(), orders.stop()]);
-      await Promise.all([users.stop(), stocks.stop()]);
+      await Promise.all([users.stop(), stocks.stop(), notifications.stop()]);
       await dropDatabases(...Object.values(databaseUrls));
       await deletePrefixedKeys(prices, pricesKeyPrefix);
       prices.disconnect();

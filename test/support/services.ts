@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger, dropDatabase, type Logger, type Redis } from '@brokerage/common';
 import type { Kafka } from 'kafkajs';
+import { provisionPostgres } from '../../scripts/provision-stores';
 
 /** A short random suffix that keeps one suite's databases, topics and keys apart from any other's. */
 export function uniqueSuffix(): string {
@@ -19,6 +20,20 @@ export function kafkaBrokers(): string[] {
 export function testDatabaseUrl(owner: string): string {
   const url = new URL(testPostgresBaseUrl);
   url.pathname = `/test_${owner}_${uniqueSuffix()}`;
+  return url.toString();
+}
+
+/**
+ * A database of the suite's own, owned by the service's own least-privileged role (`users`,
+ * `orders`...), made as `npm run provision` makes it; the URL connects as that role.
+ */
+export async function provisionedDatabaseUrl(
+  owner: 'users' | 'listings' | 'stocks' | 'orders',
+): Promise<string> {
+  const url = new URL(testDatabaseUrl(owner));
+  url.username = owner;
+  url.password = '';
+  await provisionPostgres(testPostgresBaseUrl, url.toString());
   return url.toString();
 }
 
