@@ -16,6 +16,8 @@ export * from './validation';
 export * from './exchange-time';
 export * from './prices/price-quote';
 export * from './prices/trade-cancellation';
+export * from './prices/stock-listings';
+export * from './prices/price-points';
 export * from './topics';
 export * from './prices/series-keys';
 export * from './subgraph-client';

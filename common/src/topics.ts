@@ -6,6 +6,8 @@ import type { ITopicConfig } from 'kafkajs';
  */
 export const TopicNames = {
   priceQuotes: 'prices.quotes',
+  /** The stocks subgraph's announcements of stocks listed and delisted (compacted, keyed by stock id). */
+  stockListings: 'stocks.listings',
 } as const;
 
 export function topicConfig(topic: string, partitions = 3, replicationFactor = 1): ITopicConfig {

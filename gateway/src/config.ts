@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   baseConfigSchema,
+  DEFAULT_PRICE_POINTS_CHANNEL_PREFIX,
   DEVELOPMENT_USER_TOKEN_SECRET,
   env,
   internalAuthConfig,
@@ -33,6 +34,10 @@ const gatewaySettings = baseConfigSchema.extend({
   /** Where the orders service publishes status changes (orderStatus), and where rate limits are counted. */
   REDIS_URL: env.redisUrl(),
   ORDER_STATUS_CHANNEL_PREFIX: z.string().default('orders:status:'),
+  /** Where the price ingestor announces each stock's new minute points (priceChanged). */
+  PRICE_POINTS_CHANNEL_PREFIX: z.string().min(1).default(DEFAULT_PRICE_POINTS_CHANNEL_PREFIX),
+  /** The exchange's time zone, in which price points' minutes are given. */
+  EXCHANGE_TIME_ZONE: z.string().default('Asia/Tehran'),
   /** Apollo Sandbox and the offline explorer; off in production unless asked for. */
   EXPLORER_ENABLED: optionalFlag,
   INTROSPECTION_ENABLED: optionalFlag,

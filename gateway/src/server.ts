@@ -17,6 +17,7 @@ import {
 import type { GatewayConfig } from './config';
 import { createExplorerRoutes } from './explorer';
 import { OrderStatusFeed } from './subscriptions/order-status-feed';
+import { PricePointsFeed } from './subscriptions/price-points-feed';
 import { attachSubscriptionServer } from './subscriptions/subscription-server';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { createSubgraphFetcher } from './subgraph-fetcher';
@@ -89,6 +90,7 @@ export async function start(
   });
   let apollo: ApolloServer<GatewayContext> | undefined;
   const feed = new OrderStatusFeed(config.REDIS_URL, config.ORDER_STATUS_CHANNEL_PREFIX, logger);
+  const priceFeed = new PricePointsFeed(config.REDIS_URL, config.PRICE_POINTS_CHANNEL_PREFIX, logger);
   const explorer = config.EXPLORER_ENABLED ? createExplorerRoutes('/graphiql', graphqlPath) : undefined;
   const server = await startGraphQLHttpServer<GatewayContext>({
     service: 'gateway',
@@ -106,6 +108,7 @@ export async function start(
       checks: {
         supergraph: async () => (listening ? undefined : Promise.reject(new Error('not loaded'))),
         redis: () => feed.ready(),
+        'redis-prices': () => priceFeed.ready(),
         'redis-commands': redisReadiness(redis),
       },
     },
@@ -133,7 +136,7 @@ export async function start(
         ],
       })),
   }).catch(async (error: unknown) => {
-    await Promise.all([fetcher.close(), feed.close(), redis.quit()]);
+    await Promise.all([fetcher.close(), feed.close(), priceFeed.close(), redis.quit()]);
     throw error;
   });
   const subscriptions = attachSubscriptionServer({
@@ -146,6 +149,8 @@ export async function start(
     maxPayloadBytes: config.MAX_BODY_BYTES,
     schema: () => apiSchema!,
     feed,
+    priceFeed,
+    exchangeTimeZone: config.EXCHANGE_TIME_ZONE,
     logger: logger.child({ component: 'subscriptions' }),
     registry: metrics.registry,
   });
@@ -169,6 +174,7 @@ export async function start(
           ['http', () => server.stop()],
           ['subgraph connections', () => fetcher.close()],
           ['redis', () => feed.close()],
+          ['redis prices', () => priceFeed.close()],
           ['redis commands', () => redis.quit()],
         ],
         logger,

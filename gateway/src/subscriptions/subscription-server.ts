@@ -25,6 +25,8 @@ import type { Authenticator } from '../security/authentication';
 import type { GatewayContext } from '../server';
 import type { OrderStatusFeed } from './order-status-feed';
 import { OperationDocuments } from './operation-documents';
+import { createPriceChangedStreams, isPriceChanged } from './price-changed-stream';
+import type { PricePointsFeed } from './price-points-feed';
 import { answerFromEvent, carriesAll, ownFieldsSelected } from './order-state-from-event';
 import { STATUS_PROBE, toOrderStatusQuery } from './order-status-query';
 
@@ -41,6 +43,10 @@ export interface SubscriptionServerOptions {
   maxPayloadBytes: number;
   schema: () => GraphQLSchema;
   feed: OrderStatusFeed;
+  /** New minute points of stocks, for priceChanged. */
+  priceFeed: PricePointsFeed;
+  /** The exchange's time zone: a price point's minute is exchange time. */
+  exchangeTimeZone: string;
   logger: Logger;
   registry: Registry;
 }
@@ -98,6 +104,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
       throw new Error('incremental delivery is not supported over WebSocket');
     return response.body.singleResult as Result;
   }
+
+  const priceChangedStream = createPriceChangedStreams({
+    feed: options.priceFeed,
+    timeZone: options.exchangeTimeZone,
+    registry: options.registry,
+  });
 
   function orderStatusStream(args: ExecutionArgs): AsyncIterableIterator<Result> | Result {
     let query;
@@ -246,7 +258,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
         );
         return response.body.kind === 'single' ? (response.body.singleResult as Result) : { errors: [] };
       },
-      subscribe: (args) => orderStatusStream(args),
+      subscribe: (args) =>
+        isPriceChanged(args)
+          ? priceChangedStream(args, (document, variables, paid) =>
+              run(document, { ...args, document, variableValues: variables, operationName: undefined }, paid),
+            )
+          : orderStatusStream(args),
       // Results come from Apollo already formatted: their errors are plain objects, which graphql-ws
       // would try to format again (calling toJSON). JSON serialisation handles both kinds as they are.
       onNext: (_ctx, _id, _payload, _args, result) => result,

@@ -1,4 +1,4 @@
-import { env, subgraphConfigSchema } from '@brokerage/common';
+import { env, kafkaSecurityConfig, subgraphConfigSchema, TopicNames } from '@brokerage/common';
 import { z } from 'zod';
 
 export const stocksConfigSchema = subgraphConfigSchema.extend({
@@ -10,5 +10,12 @@ export const stocksConfigSchema = subgraphConfigSchema.extend({
   /** Prefix of the price series keys, as the price ingestor writes them (none by default). */
   PRICES_KEY_PREFIX: z.string().default(''),
   EXCHANGE_TIME_ZONE: z.string().default('Asia/Tehran'),
+  KAFKA_BROKERS: env.kafkaBrokers(),
+  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  ...kafkaSecurityConfig,
+  /** Where stocks listed and delisted are announced (the price fetcher follows it). */
+  STOCK_LISTINGS_TOPIC: z.string().min(1).default(TopicNames.stockListings),
+  /** The outbox relay also polls this often, for rows other replicas (or a crash) left behind. */
+  OUTBOX_POLL_MS: env.positiveInt(1_000),
 });
 export type StocksConfig = z.infer<typeof stocksConfigSchema>;

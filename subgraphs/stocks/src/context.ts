@@ -11,12 +11,15 @@ export interface StocksContext extends RequestContext {
   stockById: DataLoader<string, StockRecord | null>;
   /** One Redis round trip for the last prices of every stock in a response. */
   lastPrice: DataLoader<string, LastPrice | null>;
+  /** A listing change was committed with its announcement: the relay delivers it now. */
+  announced: () => void;
 }
 
 export function createStocksContext(
   base: RequestContext,
   stocks: StocksRepository,
   prices: PriceReader,
+  announced: () => void,
 ): StocksContext {
   return {
     ...base,
@@ -24,5 +27,6 @@ export function createStocksContext(
     prices,
     stockById: loaderById((ids) => stocks.findByIds(ids)),
     lastPrice: new DataLoader((symbols) => prices.lastPrices(symbols)),
+    announced,
   };
 }

@@ -14,12 +14,14 @@ import { Partitioners } from 'kafkajs';
 import { Counter } from 'prom-client';
 import { CheckpointStore } from './checkpoints';
 import type { PriceFetcherConfig } from './config';
+import { ListingsFollower } from './listings-follower';
 import { PriceFetcher } from './price-fetcher';
 import { CsvReplaySource, type ReplayState } from './sources/csv-replay-source';
 import { readPriceCsv } from './sources/price-csv';
 import type { PriceSource } from './sources/price-source';
 import { BROWSER_HEADERS } from './sources/tsetmc-http';
 import { TsetmcSource } from './sources/tsetmc-source';
+import { StockList } from './stock-list';
 
 export interface PriceFetcherApp {
   start(): Promise<{ url: string }>;
@@ -65,6 +67,19 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
   let stopping = false;
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   let source: PriceSource | undefined;
+  const list = new StockList();
+  const follower = config.STOCKS_SUBGRAPH_URL
+    ? new ListingsFollower({
+        kafka,
+        topic: config.STOCK_LISTINGS_TOPIC,
+        groupPrefix: config.LISTINGS_CONSUMER_GROUP,
+        stocksUrl: config.STOCKS_SUBGRAPH_URL,
+        internalAuthSecret: config.INTERNAL_AUTH_SECRET,
+        timeoutMs: config.SERVICE_TIMEOUT_MS,
+        list,
+        logger: logger.child({ component: 'listings' }),
+      })
+    : undefined;
 
   async function loadSource(): Promise<PriceSource> {
     if (config.PRICE_SOURCE === 'tsetmc') {
@@ -97,12 +112,16 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
   return {
     async start() {
       await ensureTopics(kafka, [topicConfig(config.PRICES_TOPIC, 3, config.KAFKA_REPLICATION_FACTOR)]);
+      // The listings topic is the stocks service's: it creates it (compacted) at its start, which
+      // the snapshot below waits for.
       await producer.connect();
       source = await loadSource();
-      const stocks = config.STOCKS ?? source.stocks();
+      // Followed from the stocks service; or, for the pipeline on its own, fixed at start.
+      const stocks = follower ? list : new StockList(config.STOCKS ?? source.stocks());
+      await follower?.start();
       const fetcher = new PriceFetcher(
         source,
-        stocks,
+        () => stocks.current(),
         new CheckpointStore(redis),
         producer,
         config.PRICES_TOPIC,
@@ -137,7 +156,8 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
       logger.info(
         {
           source: source.name,
-          stocks: stocks.map(({ symbol }) => symbol),
+          stocks: stocks.current().map(({ symbol }) => symbol),
+          following: follower ? config.STOCK_LISTINGS_TOPIC : undefined,
           intervalMs: config.FETCH_INTERVAL_MS,
         },
         'fetching prices',
@@ -152,6 +172,7 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
       await stopInOrder(
         [
           ['fetch cycle', async () => cycle],
+          ['listings follower', async () => follower?.stop()],
           ['price source', async () => source?.close?.()],
           ['kafka producer', () => producer.disconnect()],
           ['redis', () => redis.quit()],

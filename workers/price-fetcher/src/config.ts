@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { baseConfigSchema, DATE_PATTERN, env, kafkaSecurityConfig, TopicNames } from '@brokerage/common';
+import {
+  baseConfigSchema,
+  DATE_PATTERN,
+  env,
+  internalAuthConfig,
+  kafkaSecurityConfig,
+  TopicNames,
+} from '@brokerage/common';
 import { z } from 'zod';
 import { BROWSER_HEADERS } from './sources/tsetmc-http';
 
@@ -38,7 +45,20 @@ export const priceFetcherConfigSchema = baseConfigSchema
     /** How often to fetch; by default a minute, or one replayed minute for the CSV source. */
     FETCH_INTERVAL_MS: z.coerce.number().int().min(10).optional(),
     EXCHANGE_TIME_ZONE: z.string().default('Asia/Tehran'),
-    /** `<instrument id>:<symbol>,...`; the CSV source defaults to every stock in its file. */
+    /**
+     * Where the list of stocks to fetch comes from: the stocks service (its owner), asked at start
+     * and followed on its listings topic. Set in every deployment and by `npm run dev`.
+     */
+    STOCKS_SUBGRAPH_URL: z.url({ error: 'must be a URL' }).optional(),
+    STOCK_LISTINGS_TOPIC: z.string().min(1).default(TopicNames.stockListings),
+    /** Each fetcher process follows the listings in a group of its own: this name and a random suffix. */
+    LISTINGS_CONSUMER_GROUP: z.string().min(1).default('price-fetcher'),
+    SERVICE_TIMEOUT_MS: env.milliseconds(5_000),
+    ...internalAuthConfig,
+    /**
+     * Without STOCKS_SUBGRAPH_URL only (the pipeline on its own, with no stocks service): a fixed
+     * list, `<instrument id>:<symbol>,...`; the CSV source defaults to every stock in its file.
+     */
     STOCKS: stockList.optional(),
     CSV_PATH: z.string().default(path.resolve(__dirname, '../../../data/price_data.csv')),
     REPLAY_SPEED: z.coerce.number().positive().max(100_000).default(60),
@@ -64,11 +84,18 @@ export const priceFetcherConfigSchema = baseConfigSchema
       .pipe(z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string())),
   })
   .superRefine((config, ctx) => {
-    if (config.PRICE_SOURCE === 'tsetmc' && !config.STOCKS?.length) {
+    if (config.STOCKS_SUBGRAPH_URL && config.STOCKS) {
       ctx.addIssue({
         code: 'custom',
         path: ['STOCKS'],
-        message: 'the tsetmc source needs the stocks to fetch',
+        message: 'the stocks come from STOCKS_SUBGRAPH_URL; set one of the two',
+      });
+    }
+    if (config.PRICE_SOURCE === 'tsetmc' && !config.STOCKS_SUBGRAPH_URL && !config.STOCKS?.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STOCKS_SUBGRAPH_URL'],
+        message: 'the tsetmc source needs the stocks to fetch: STOCKS_SUBGRAPH_URL (or a fixed STOCKS)',
       });
     }
   })

@@ -29,7 +29,8 @@ export interface CycleReport {
 export class PriceFetcher {
   constructor(
     private readonly source: PriceSource,
-    private readonly stocks: StockRef[],
+    /** The stocks to fetch, asked at the start of every cycle (the list follows the stocks service). */
+    private readonly stocks: () => readonly StockRef[],
     private readonly checkpoints: CheckpointStore,
     private readonly producer: Producer,
     private readonly topic: string,
@@ -38,7 +39,7 @@ export class PriceFetcher {
 
   async runCycle(): Promise<CycleReport> {
     const report: CycleReport = { published: 0, cancellations: 0, failedStocks: [] };
-    for (const stock of this.stocks) {
+    for (const stock of this.stocks()) {
       const checkpoint = await this.checkpoints.get(stock.id);
       let fetched;
       try {

@@ -92,7 +92,9 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
     registry: metrics.registry,
   });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.PRICES_KEY_PREFIX, logger });
-  const store = new MinuteSeriesStore(redis);
+  const store = new MinuteSeriesStore(redis, {
+    pointsChannelPrefix: config.PRICE_POINTS_CHANNEL_PREFIX || undefined,
+  });
   const reader = new QuoteReader();
   const topic = config.PRICES_TOPIC;
   const lanes = new Map<number, Lane>();

@@ -1,4 +1,10 @@
-import { baseConfigSchema, env, kafkaSecurityConfig, TopicNames } from '@brokerage/common';
+import {
+  baseConfigSchema,
+  DEFAULT_PRICE_POINTS_CHANNEL_PREFIX,
+  env,
+  kafkaSecurityConfig,
+  TopicNames,
+} from '@brokerage/common';
 import { z } from 'zod';
 
 export const priceIngestorConfigSchema = baseConfigSchema.extend({
@@ -17,6 +23,11 @@ export const priceIngestorConfigSchema = baseConfigSchema.extend({
    * lower-case symbol (`stock1`), a contract this service keeps.
    */
   PRICES_KEY_PREFIX: z.string().default(''),
+  /**
+   * Each new minute point of a stock's latest day is announced on the Redis channel
+   * `<prefix><symbol>` (gateways serve priceChanged from it); empty announces nothing.
+   */
+  PRICE_POINTS_CHANNEL_PREFIX: z.string().default(DEFAULT_PRICE_POINTS_CHANNEL_PREFIX),
   /** Partitions processed in parallel. */
   PARTITIONS_CONCURRENTLY: env.positiveInt(3),
   /**

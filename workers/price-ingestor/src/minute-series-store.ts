@@ -1,4 +1,5 @@
 import {
+  pricePointsChannel,
   quoteOrder,
   seriesKeys,
   type PriceQuote,
@@ -31,7 +32,12 @@ import { TAKE_BACK } from './take-back-script';
 // older ingestor kept them (a hash by minute; moved into the string the first time the day changes)
 // ARGV: date; then the updates, sorted by minute, as three lists: the minutes joined by '","' as
 // the series spells them (9 bytes apart), their orders concatenated (16 bytes each) and their
-// prices joined by ','
+// prices joined by ','; then the pub/sub channel of the stock's new points ('' for none) and the
+// stock's symbol.
+//
+// When the write changes the latest day, the minutes it added or changed are published on the
+// channel (a PricePointsEvent), in the script: a listener hears of a point exactly when a reader
+// can see it, and only of points that changed the series.
 const APPLY_MINUTES = `
 local MARK = '"],"price":['
 local W = 16
@@ -102,6 +108,8 @@ local function nextPrice()
 end
 
 local changed = false
+-- The minutes this write changes before the appended ones, and their prices, for the announcement.
+local changedTimes, changedPrices = {}, {}
 local i = 1
 -- Updates at or before the series' last minute, one by one (the first of a batch often
 -- continues the last minute; earlier ones are rare).
@@ -114,15 +122,22 @@ while raw and i <= count do
     local updated
     raw, orders, updated = putBefore(raw, split, orders, minute, order, price)
     changed = changed or updated
+    if updated then
+      changedTimes[#changedTimes + 1] = minute
+      changedPrices[#changedPrices + 1] = price
+    end
   elseif order > string.sub(orders, -W) then
     local pricesFrom = split + #MARK
     local before = string.match(string.sub(raw, pricesFrom, -3), '^(.*),')
     raw = string.sub(raw, 1, pricesFrom - 1) .. (before and (before .. ',') or '') .. price .. ']}'
     orders = string.sub(orders, 1, -W - 1) .. order
     changed = true
+    changedTimes[#changedTimes + 1] = minute
+    changedPrices[#changedPrices + 1] = price
   end
   i = i + 1
 end
+local pointTimes, pointPrices = table.concat(changedTimes, '","'), table.concat(changedPrices, ',')
 -- The rest come after the last minute: appended together, as the lists came.
 if i <= count then
   local times = string.sub(minutes, (i - 1) * MINUTE_STRIDE + 1)
@@ -137,6 +152,11 @@ if i <= count then
     orders = newOrders
   end
   changed = true
+  if pointTimes == '' then
+    pointTimes, pointPrices = times, amounts
+  else
+    pointTimes, pointPrices = pointTimes .. '","' .. times, pointPrices .. ',' .. amounts
+  end
 end
 if not changed then
   if moved then redis.call('SET', KEYS[4], orders) end
@@ -148,6 +168,10 @@ local latest = redis.call('GET', KEYS[2])
 if (not latest) or date >= latest then
   if latest ~= date then redis.call('SET', KEYS[2], date) end
   redis.call('SET', KEYS[1], raw)
+  if ARGV[5] ~= '' then
+    redis.call('PUBLISH', ARGV[5], '{"symbol":"' .. ARGV[6] .. '","date":"' .. date .. '","time":["' ..
+      pointTimes .. '"],"price":[' .. pointPrices .. ']}')
+  end
 end
 return 1
 `;
@@ -165,11 +189,21 @@ interface SeriesPipeline {
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
 
+export interface MinuteSeriesStoreOptions {
+  /**
+   * Announce the new points of each stock's latest day on `pricePointsChannel(prefix, symbol)`;
+   * none when left out.
+   */
+  pointsChannelPrefix?: string;
+}
+
 /** Writes quotes into the minute series (see seriesKeys for the layout). */
 export class MinuteSeriesStore {
   private readonly redis: RedisWithSeries;
+  private readonly channelPrefix: string | undefined;
 
-  constructor(redis: Redis) {
+  constructor(redis: Redis, options: MinuteSeriesStoreOptions = {}) {
+    this.channelPrefix = options.pointsChannelPrefix;
     redis.defineCommand('applyMinutes', { numberOfKeys: 5, lua: APPLY_MINUTES });
     redis.defineCommand('takeBack', { numberOfKeys: 5, lua: TAKE_BACK });
     this.redis = redis as RedisWithSeries;
@@ -189,7 +223,7 @@ export class MinuteSeriesStore {
   async write(fold: MinuteFold): Promise<number> {
     if (fold.stockDays.length === 0) return 0;
     const pipeline = this.redis.pipeline() as unknown as SeriesPipeline;
-    queueFold(pipeline, fold);
+    queueFold(pipeline, fold, this.channelPrefix);
     return run(pipeline);
   }
 
@@ -203,7 +237,7 @@ export class MinuteSeriesStore {
     for (const step of batch.steps) {
       if ('fold' in step) {
         calls += step.fold.stockDays.length;
-        queueFold(pipeline, step.fold);
+        queueFold(pipeline, step.fold, this.channelPrefix);
       } else {
         calls += 1;
         queueTakeBack(pipeline, step.cancellation);
@@ -230,7 +264,7 @@ function seriesKeysOf(symbol: string, date: string): string[] {
   ];
 }
 
-function queueFold(pipeline: SeriesPipeline, fold: MinuteFold): void {
+function queueFold(pipeline: SeriesPipeline, fold: MinuteFold, channelPrefix: string | undefined): void {
   for (const { symbol, date, minutes } of fold.stockDays) {
     let times = '';
     let orders = '';
@@ -244,7 +278,8 @@ function queueFold(pipeline: SeriesPipeline, fold: MinuteFold): void {
       orders += `${pad(time, 6)}.${pad(seq, 9)}`;
       prices += `${prices ? ',' : ''}${price}`;
     }
-    pipeline.applyMinutes(...seriesKeysOf(symbol, date), date, times, orders, prices);
+    const channel = channelPrefix === undefined ? '' : pricePointsChannel(channelPrefix, symbol);
+    pipeline.applyMinutes(...seriesKeysOf(symbol, date), date, times, orders, prices, channel, symbol);
   }
 }
 

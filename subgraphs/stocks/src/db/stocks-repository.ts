@@ -1,19 +1,52 @@
-import type { DataSource, Repository } from 'typeorm';
+import type { StockListingEvent, StockListings } from '@brokerage/common';
+import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { StockEntity, type StockRecord } from './stock-entity';
 
 /** Thrown when a stock's id or symbol is already listed. */
 export class DuplicateStockError extends Error {}
 
-/** All access to the stocks table. */
+interface StockRow {
+  id: string;
+  symbol: string;
+  name: string;
+  delisted_at: Date | null;
+  version: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function recordOf(row: StockRow): StockRecord {
+  return {
+    id: row.id,
+    symbol: row.symbol,
+    name: row.name,
+    delistedAt: row.delisted_at,
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * All access to the stocks table. A change of the list of stocks to price (a listing, a
+ * delisting) is one transaction: it counts the list's version up (whose row lock makes changes
+ * commit one after another, in version order), changes the stock and writes its announcement to
+ * the outbox, which the relay delivers to the listings topic.
+ */
 export class StocksRepository {
   private readonly stocks: Repository<StockRecord>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.stocks = dataSource.getRepository(StockEntity);
   }
 
-  all(): Promise<StockRecord[]> {
-    return this.stocks.find({ order: { symbol: 'ASC' } });
+  /** The listed stocks, by symbol. */
+  listed(): Promise<StockRecord[]> {
+    return this.stocks
+      .createQueryBuilder('stock')
+      .where('stock.delisted_at IS NULL')
+      .orderBy('stock.symbol', 'ASC')
+      .getMany();
   }
 
   findByIds(ids: readonly string[]): Promise<StockRecord[]> {
@@ -24,10 +57,42 @@ export class StocksRepository {
     return this.stocks.findOneBy({ symbol });
   }
 
+  findBySymbols(symbols: readonly string[]): Promise<StockRecord[]> {
+    return this.stocks
+      .createQueryBuilder('stock')
+      .where('stock.symbol = ANY(:symbols)', { symbols })
+      .getMany();
+  }
+
+  /** The listed stocks and the version of the list they are, read in one statement (one snapshot). */
+  async listings(): Promise<StockListings> {
+    const rows = await this.dataSource.query<
+      Array<{ list_version: string; id: string | null; symbol: string | null; version: string | null }>
+    >(
+      `SELECT l.version AS list_version, s.id, s.symbol, s.version
+         FROM listings_version l LEFT JOIN stocks s ON s.delisted_at IS NULL
+        ORDER BY s.symbol`,
+    );
+    return {
+      version: Number(rows[0]?.list_version ?? 0),
+      stocks: rows.flatMap(({ id, symbol, version }) =>
+        id && symbol ? [{ id, symbol, version: Number(version) }] : [],
+      ),
+    };
+  }
+
   async create(input: Pick<StockRecord, 'id' | 'symbol' | 'name'>): Promise<StockRecord> {
     try {
-      const { generatedMaps } = await this.stocks.insert(input);
-      return { ...input, ...(generatedMaps[0] as Pick<StockRecord, 'createdAt' | 'updatedAt'>) };
+      return await this.dataSource.transaction(async (manager) => {
+        const version = await nextVersion(manager);
+        const [row] = await manager.query<StockRow[]>(
+          `INSERT INTO stocks (id, symbol, name, version) VALUES ($1, $2, $3, $4) RETURNING *`,
+          [input.id, input.symbol, input.name, version],
+        );
+        const stock = recordOf(row!);
+        await announce(manager, stock, 'listed');
+        return stock;
+      });
     } catch (error) {
       // The primary key and the unique symbol decide, atomically, even between concurrent requests.
       if ((error as { driverError?: { code?: string } }).driverError?.code === '23505') {
@@ -36,4 +101,59 @@ export class StocksRepository {
       throw error;
     }
   }
+
+  /**
+   * Delists a listed stock; a stock already delisted is returned as it is, with nothing announced
+   * again. Null when no stock has the id.
+   */
+  async delist(id: string): Promise<StockRecord | null> {
+    return this.dataSource
+      .transaction(async (manager) => {
+        const version = await nextVersion(manager);
+        // An UPDATE answers [rows, count].
+        const [[row]] = await manager.query<[StockRow[], number]>(
+          `UPDATE stocks SET delisted_at = now(), updated_at = now(), version = $2
+          WHERE id = $1 AND delisted_at IS NULL RETURNING *`,
+          [id, version],
+        );
+        if (!row) {
+          // Nothing changed: the version taken above is given back with the rollback.
+          const [existing] = await manager.query<StockRow[]>('SELECT * FROM stocks WHERE id = $1', [id]);
+          throw new NothingToDelist(existing ? recordOf(existing) : null);
+        }
+        const stock = recordOf(row);
+        await announce(manager, stock, 'delisted');
+        return stock;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof NothingToDelist) return error.stock;
+        throw error;
+      });
+  }
+}
+
+/** Rolls a delisting back that changed nothing, carrying the stock as it is (or null). */
+class NothingToDelist extends Error {
+  constructor(readonly stock: StockRecord | null) {
+    super('nothing to delist');
+  }
+}
+
+/** Counts the list's version up; the row lock it takes is held until the change commits. */
+async function nextVersion(manager: EntityManager): Promise<number> {
+  const [[row]] = await manager.query<[Array<{ version: string }>, number]>(
+    'UPDATE listings_version SET version = version + 1 RETURNING version',
+  );
+  return Number(row!.version);
+}
+
+async function announce(manager: EntityManager, stock: StockRecord, type: StockListingEvent['type']) {
+  const event: StockListingEvent = {
+    type,
+    stockId: stock.id,
+    symbol: stock.symbol,
+    version: stock.version,
+    at: stock.updatedAt.toISOString(),
+  };
+  await manager.query('INSERT INTO outbox (stock_id, event) VALUES ($1, $2)', [stock.id, event]);
 }

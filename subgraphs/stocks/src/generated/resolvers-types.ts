@@ -31,15 +31,43 @@ export type CreateStockInput = {
   symbol: Scalars['String']['input'];
 };
 
+export type ListedStock = {
+  __typename?: 'ListedStock';
+  id: Scalars['ID']['output'];
+  symbol: Scalars['String']['output'];
+  /** The version of the list at this stock's latest change. */
+  version: Scalars['Int']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Lists a stock; STOCK_EXISTS when its id or symbol is taken. */
+  /** Lists a stock; STOCK_EXISTS when its id or symbol is taken. Its prices are fetched from the next fetch on. */
   createStock: Stock;
+  /** Delists a stock: its prices are no longer fetched (its history stays). STOCK_NOT_FOUND for an unknown id. */
+  delistStock: Stock;
 };
 
 
 export type MutationCreateStockArgs = {
   input: CreateStockInput;
+};
+
+
+export type MutationDelistStockArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/**
+ * A new minute point of a stock's price: the last trade of the minute `at`. The same minute comes
+ * again when a later trade in it changes its price.
+ */
+export type PricePoint = {
+  __typename?: 'PricePoint';
+  /** The minute (exchange time) the price is the last trade of. */
+  at: Scalars['DateTime']['output'];
+  price: Scalars['Money']['output'];
+  /** Lower-case symbol, e.g. stock1. */
+  symbol: Scalars['String']['output'];
 };
 
 /** A minute series: `time[i]` (hhmmss, exchange time) goes with `price[i]`. */
@@ -51,10 +79,19 @@ export type PriceSeries = {
 
 export type Query = {
   __typename?: 'Query';
+  /** A stock by id, listed or delisted. */
   stock?: Maybe<Stock>;
+  /** A stock by symbol (any case), listed or delisted. */
   stockBySymbol?: Maybe<Stock>;
-  /** Every listed stock, by symbol. */
+  /**
+   * Service-to-service, for the price fetcher at its start: the stocks to price (the listed ones)
+   * as of one version of the list; announcements of later versions follow on the listings topic.
+   */
+  stockListings: StockListings;
+  /** Every listed stock (not the delisted ones), by symbol. */
   stocks: Array<Stock>;
+  /** Up to 50 stocks by symbol, in the order asked: null for a symbol no stock has. */
+  stocksBySymbols: Array<Maybe<Stock>>;
 };
 
 
@@ -67,9 +104,16 @@ export type QueryStockBySymbolArgs = {
   symbol: Scalars['String']['input'];
 };
 
+
+export type QueryStocksBySymbolsArgs = {
+  symbols: Array<Scalars['String']['input']>;
+};
+
 /** A listed stock. Owned by the stocks subgraph; prices come from the price pipeline. */
 export type Stock = {
   __typename?: 'Stock';
+  /** When the stock was delisted (its prices are no longer fetched), or null while it is listed. */
+  delistedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The exchange's instrument code, e.g. 44891482026867833: a string, as it may not fit a JavaScript number. */
   id: Scalars['ID']['output'];
   /** The last traded price, or null before the first trade. */
@@ -87,6 +131,29 @@ export type Stock = {
 /** A listed stock. Owned by the stocks subgraph; prices come from the price pipeline. */
 export type StockPriceHistoryArgs = {
   date?: InputMaybe<Scalars['Date']['input']>;
+};
+
+/** The stocks to price as of one version of the list (every listing and delisting counts one up). */
+export type StockListings = {
+  __typename?: 'StockListings';
+  stocks: Array<ListedStock>;
+  version: Scalars['Int']['output'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The latest price point of each of up to 50 stocks (by symbol), then every new minute point of
+   * any of them as the price pipeline writes it. A stock with no trade yet starts with its first.
+   * TOO_MANY_SYMBOLS beyond 50, STOCK_NOT_FOUND for a symbol no stock has. Served by the gateway
+   * over graphql-ws at the same endpoint as queries.
+   */
+  priceChanged: PricePoint;
+};
+
+
+export type SubscriptionPriceChangedArgs = {
+  symbols: Array<Scalars['String']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -189,11 +256,16 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  ListedStock: ResolverTypeWrapper<ListedStock>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PricePoint: ResolverTypeWrapper<PricePoint>;
   PriceSeries: ResolverTypeWrapper<PriceSeries>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Stock: ResolverTypeWrapper<StockRecord>;
+  StockListings: ResolverTypeWrapper<StockListings>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
@@ -204,11 +276,16 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
+  ListedStock: ListedStock;
+  Int: Scalars['Int']['output'];
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
+  PricePoint: PricePoint;
   PriceSeries: PriceSeries;
   Query: Record<PropertyKey, never>;
   Stock: StockRecord;
+  StockListings: StockListings;
+  Subscription: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
 }>;
 
@@ -220,12 +297,25 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type ListedStockResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['ListedStock'] = ResolversParentTypes['ListedStock']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Money'], any> {
   name: 'Money';
 }
 
 export type MutationResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createStock?: Resolver<ResolversTypes['Stock'], ParentType, ContextType, RequireFields<MutationCreateStockArgs, 'input'>>;
+  delistStock?: Resolver<ResolversTypes['Stock'], ParentType, ContextType, RequireFields<MutationDelistStockArgs, 'id'>>;
+}>;
+
+export type PricePointResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['PricePoint'] = ResolversParentTypes['PricePoint']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type PriceSeriesResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['PriceSeries'] = ResolversParentTypes['PriceSeries']> = ResolversObject<{
@@ -236,11 +326,14 @@ export type PriceSeriesResolvers<ContextType = StocksContext, ParentType extends
 export type QueryResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   stock?: Resolver<Maybe<ResolversTypes['Stock']>, ParentType, ContextType, RequireFields<QueryStockArgs, 'id'>>;
   stockBySymbol?: Resolver<Maybe<ResolversTypes['Stock']>, ParentType, ContextType, RequireFields<QueryStockBySymbolArgs, 'symbol'>>;
+  stockListings?: Resolver<ResolversTypes['StockListings'], ParentType, ContextType>;
   stocks?: Resolver<Array<ResolversTypes['Stock']>, ParentType, ContextType>;
+  stocksBySymbols?: Resolver<Array<Maybe<ResolversTypes['Stock']>>, ParentType, ContextType, RequireFields<QueryStocksBySymbolsArgs, 'symbols'>>;
 }>;
 
 export type StockResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['Stock'] = ResolversParentTypes['Stock'], FederationReferenceType extends FederationReferenceTypes['Stock'] = FederationReferenceTypes['Stock']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Stock']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  delistedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   lastPriceAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -249,13 +342,26 @@ export type StockResolvers<ContextType = StocksContext, ParentType extends Resol
   symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type StockListingsResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['StockListings'] = ResolversParentTypes['StockListings']> = ResolversObject<{
+  stocks?: Resolver<Array<ResolversTypes['ListedStock']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  priceChanged?: SubscriptionResolver<ResolversTypes['PricePoint'], "priceChanged", ParentType, ContextType, RequireFields<SubscriptionPriceChangedArgs, 'symbols'>>;
+}>;
+
 export type Resolvers<ContextType = StocksContext> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  ListedStock?: ListedStockResolvers<ContextType>;
   Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
+  PricePoint?: PricePointResolvers<ContextType>;
   PriceSeries?: PriceSeriesResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Stock?: StockResolvers<ContextType>;
+  StockListings?: StockListingsResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 

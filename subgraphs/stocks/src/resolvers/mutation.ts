@@ -4,7 +4,7 @@ import type { MutationResolvers } from '../generated/resolvers-types';
 import { INSTRUMENT_ID, MAX_NAME_LENGTH, SYMBOL } from './rules';
 
 export const Mutation: MutationResolvers = {
-  createStock: async (_parent, { input }, { stocks, caller }) => {
+  createStock: async (_parent, { input }, { stocks, caller, announced }) => {
     requireAdmin(caller, 'list stocks');
     if (!INSTRUMENT_ID.test(input.id)) {
       throw badUserInput('id must be an instrument code of 1 to 20 digits', 'input.id');
@@ -17,7 +17,9 @@ export const Mutation: MutationResolvers = {
       throw badUserInput(`name must be 1 to ${MAX_NAME_LENGTH} printable characters`, 'input.name');
     }
     try {
-      return await stocks.create({ id: input.id, symbol: input.symbol.toLowerCase(), name });
+      const stock = await stocks.create({ id: input.id, symbol: input.symbol.toLowerCase(), name });
+      announced();
+      return stock;
     } catch (error) {
       if (error instanceof DuplicateStockError) {
         throw codedError(
@@ -27,5 +29,13 @@ export const Mutation: MutationResolvers = {
       }
       throw error;
     }
+  },
+  delistStock: async (_parent, { id }, { stocks, caller, announced }) => {
+    requireAdmin(caller, 'delist stocks');
+    if (!INSTRUMENT_ID.test(id)) throw badUserInput('id must be an instrument code of 1 to 20 digits', 'id');
+    const stock = await stocks.delist(id);
+    if (!stock) throw codedError('STOCK_NOT_FOUND', `No stock with id ${id}`);
+    announced();
+    return stock;
   },
 };
