@@ -27,6 +27,15 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     context: '../context#StocksContext',
     mappers: { Stock: '../db/stock-entity#StockRecord' },
   },
+  notifications: {
+    context: '../context#NotificationsContext',
+    mappers: {
+      Webhook: '../db/records#WebhookRecord',
+      WebhookDelivery: '../db/records#DeliveryRecord',
+      User: '../db/records#EntityReference',
+      Order: '../db/records#EntityReference',
+    },
+  },
 };
 
 const config: CodegenConfig = {

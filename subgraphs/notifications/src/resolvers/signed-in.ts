@@ -1,0 +1,7 @@
+import { unauthenticated, type Caller } from '@brokerage/common';
+
+/** The signed-in user: webhooks are always the caller's own. */
+export function signedInUser(caller: Caller, what: string): string {
+  if (caller.kind !== 'user') throw unauthenticated(`Sign in to ${what}`);
+  return caller.userId;
+}

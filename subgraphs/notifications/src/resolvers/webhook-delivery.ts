@@ -1,0 +1,5 @@
+import type { WebhookDeliveryResolvers } from '../generated/resolvers-types';
+
+export const WebhookDelivery: WebhookDeliveryResolvers = {
+  order: ({ orderId }) => ({ id: orderId }),
+};
