@@ -7,6 +7,20 @@
 #   scripts/kafka.sh status   exit 0 when a broker answers on the configured address
 #   scripts/kafka.sh reset    stop the broker and delete its data directory
 #
+# KAFKA_SASL_ADMIN_PASSWORD=... turns SASL/SCRAM and ACLs on for a new broker (one test's dedicated
+# broker; infra/kafka/sasl.properties.in): clients must sign in, `admin` is the super user.
+#   scripts/kafka.sh scram-user NAME FILE   set a SCRAM user's credential (see scram_user below)
+#
+# Cluster mode (`npm run dev -- --cluster`, the chaos test): three nodes, each a broker and a
+# controller (quorum of three), replication factor 3, min.insync.replicas 2, on 127.0.0.1:19092,
+# 19094 and 19096 (KAFKA_CLUSTER_PORT moves them), data under .kafka-cluster/node-N.
+#
+#   scripts/kafka.sh cluster start|stop|status|reset   the whole cluster, as above
+#   scripts/kafka.sh cluster brokers                   print its bootstrap list
+#   scripts/kafka.sh cluster kill N                    kill -9 node N (a crash)
+#   scripts/kafka.sh cluster wipe N                    kill -9 node N and delete its data (server loss)
+#   scripts/kafka.sh cluster start-node N              start node N again (formatting it when empty)
+#
 # When KAFKA_BROKERS is set, the project uses that cluster and this script starts nothing.
 set -euo pipefail
 
@@ -22,6 +36,13 @@ HEAP=${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}
 START_TIMEOUT_S=${KAFKA_START_TIMEOUT_S:-90}
 PID_FILE=$STATE_DIR/kafka.pid
 LOG_FILE=$STATE_DIR/kafka.log
+TEMPLATE=$ROOT/infra/kafka/server.properties.in
+NODE_ID=1
+VOTERS=
+
+CLUSTER_NODES=3
+CLUSTER_DIR=${KAFKA_CLUSTER_STATE_DIR:-$ROOT/.kafka-cluster}
+CLUSTER_PORT=${KAFKA_CLUSTER_PORT:-19092}
 
 log() { printf '[kafka] %s\n' "$*" >&2; }
 
@@ -60,16 +81,42 @@ java_cmd() {
   java "${JAVA_ARGS[@]}" "$@"
 }
 
+# The cluster id a node is formatted with: a new one for the one-node broker, the cluster's own
+# (kept in .kafka-cluster/cluster.id) for a node of the cluster, so a wiped node rejoins it.
+cluster_id() {
+  if [[ -n ${CLUSTER_ID_FILE:-} ]]; then
+    [[ -f $CLUSTER_ID_FILE ]] || java_cmd kafka.tools.StorageTool random-uuid | tail -n 1 >"$CLUSTER_ID_FILE"
+    cat "$CLUSTER_ID_FILE"
+  else
+    java_cmd kafka.tools.StorageTool random-uuid | tail -n 1
+  fi
+}
+
 configure() {
   mkdir -p "$STATE_DIR" "$DATA_DIR"
   sed -e "s|@DATA_DIR@|$DATA_DIR|" -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
-    "$ROOT/infra/kafka/server.properties.in" >"$STATE_DIR/server.properties"
+    -e "s|@NODE_ID@|$NODE_ID|g" -e "s|@VOTERS@|$VOTERS|g" "$TEMPLATE" >"$STATE_DIR/server.properties"
+  local format_args=()
+  if [[ -n ${KAFKA_SASL_ADMIN_PASSWORD:-} ]]; then
+    # SASL/SCRAM and ACLs: the overlay's settings, appended, replace the template's (the last wins).
+    [[ $KAFKA_SASL_ADMIN_PASSWORD =~ ^[A-Za-z0-9._-]+$ ]] || {
+      log "KAFKA_SASL_ADMIN_PASSWORD may hold only letters, digits, '.', '_' and '-'"
+      exit 2
+    }
+    sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+      -e "s|@ADMIN_PASSWORD@|$KAFKA_SASL_ADMIN_PASSWORD|g" "$ROOT/infra/kafka/sasl.properties.in" \
+      >>"$STATE_DIR/server.properties"
+    local mechanism
+    for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+      format_args+=(--add-scram "$mechanism=[name=admin,password=$KAFKA_SASL_ADMIN_PASSWORD]")
+    done
+  fi
   if [[ ! -f $DATA_DIR/meta.properties ]]; then
     local cluster_id
-    cluster_id=$(java_cmd kafka.tools.StorageTool random-uuid | tail -n 1)
+    cluster_id=$(cluster_id)
     log "formatting $DATA_DIR (cluster $cluster_id)"
     java_cmd kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE_DIR/server.properties" \
-      --ignore-formatted >/dev/null
+      --ignore-formatted "${format_args[@]}" >/dev/null
   fi
 }
 
@@ -88,6 +135,11 @@ start() {
   fi
   fetch
   configure
+  launch
+}
+
+# Starts the configured node and waits until it answers.
+launch() {
   log "starting on 127.0.0.1:$PORT (log: $LOG_FILE)"
   # setsid: the broker must outlive the shell that started it and ignore its terminal's Ctrl-C.
   java_args
@@ -141,14 +193,129 @@ status() {
   fi
 }
 
+# Points the functions above at node N of the cluster.
+select_node() {
+  local n=$1
+  [[ $n =~ ^[1-3]$ ]] || { log "no node $n: the cluster has nodes 1 to $CLUSTER_NODES"; exit 2; }
+  NODE_ID=$n
+  STATE_DIR=$CLUSTER_DIR/node-$n
+  DATA_DIR=$STATE_DIR/data
+  PORT=$((CLUSTER_PORT + 2 * (n - 1)))
+  CONTROLLER_PORT=$((PORT + 1))
+  PID_FILE=$STATE_DIR/kafka.pid
+  LOG_FILE=$STATE_DIR/kafka.log
+  TEMPLATE=$ROOT/infra/kafka/cluster.properties.in
+  CLUSTER_ID_FILE=$CLUSTER_DIR/cluster.id
+  HEAP=${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
+  local voters=() i
+  for ((i = 1; i <= CLUSTER_NODES; i++)); do
+    voters+=("$i@127.0.0.1:$((CLUSTER_PORT + 2 * (i - 1) + 1))")
+  done
+  VOTERS=$(IFS=,; echo "${voters[*]}")
+}
+
+cluster_brokers() {
+  local brokers=() i
+  for ((i = 1; i <= CLUSTER_NODES; i++)); do brokers+=("127.0.0.1:$((CLUSTER_PORT + 2 * (i - 1)))"); done
+  (IFS=,; echo "${brokers[*]}")
+}
+
+# Starts node N unless it runs. Nodes start in the background together: a node's controller waits
+# for a quorum, so each one's "started" line appears only once two of them are up.
+cluster_launch_node() {
+  select_node "$1"
+  if running_pid >/dev/null; then return 0; fi
+  if port_open "$PORT"; then
+    log "something else listens on 127.0.0.1:$PORT"
+    exit 1
+  fi
+  configure
+  launch
+}
+
+cluster() {
+  local command=${1:-} n=${2:-}
+  mkdir -p "$CLUSTER_DIR"
+  case $command in
+    start)
+      fetch
+      (select_node 1 && cluster_id >/dev/null)
+      local pids=() i
+      for ((i = 1; i <= CLUSTER_NODES; i++)); do
+        (cluster_launch_node "$i") &
+        pids+=($!)
+      done
+      local failed=0
+      for i in "${pids[@]}"; do wait "$i" || failed=1; done
+      ((failed == 0)) || { log "the cluster did not start"; exit 1; }
+      log "cluster ready: $(cluster_brokers)"
+      ;;
+    stop)
+      # Together: a node stopping alone after the others would wait for a quorum that is gone.
+      for ((i = 1; i <= CLUSTER_NODES; i++)); do (select_node "$i" && stop) & done
+      wait
+      ;;
+    status)
+      local down=0
+      for ((i = 1; i <= CLUSTER_NODES; i++)); do (select_node "$i" && status) || down=1; done
+      return $down
+      ;;
+    reset)
+      cluster stop
+      rm -rf "$CLUSTER_DIR"
+      log "deleted $CLUSTER_DIR"
+      ;;
+    brokers) cluster_brokers ;;
+    kill | wipe)
+      select_node "$n"
+      local pid
+      if pid=$(running_pid); then
+        kill -KILL "$pid"
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+        log "node $n (pid $pid) killed"
+      fi
+      rm -f "$PID_FILE"
+      if [[ $command == wipe ]]; then
+        rm -rf "$DATA_DIR"
+        log "node $n data deleted"
+      fi
+      ;;
+    start-node)
+      fetch
+      cluster_launch_node "$n"
+      ;;
+    *)
+      sed -n '2,24p' "$0" >&2
+      exit 2
+      ;;
+  esac
+}
+
+# Creates or updates a SCRAM user on a running cluster (`npm run provision` calls it: kafkajs cannot):
+# the credential file holds `SCRAM-SHA-256=[iterations=8192,password=...]`; KAFKA_ADMIN_BOOTSTRAP
+# and KAFKA_ADMIN_CONFIG (a client properties file) reach the cluster as a super user.
+scram_user() {
+  fetch
+  HEAP="-Xmx256m"
+  java_cmd kafka.admin.ConfigCommand --bootstrap-server "${KAFKA_ADMIN_BOOTSTRAP:?}" \
+    --command-config "${KAFKA_ADMIN_CONFIG:?}" --alter --entity-type users --entity-name "$1" \
+    --add-config-file "$2" >/dev/null
+  log "SCRAM user $1 set"
+}
+
 case ${1:-} in
+  cluster)
+    shift
+    cluster "$@"
+    ;;
   fetch) fetch ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
   reset) stop && rm -rf "$DATA_DIR" && log "deleted $DATA_DIR" ;;
+  scram-user) scram_user "${2:?user name}" "${3:?credential file}" ;;
   *)
-    sed -n '2,10p' "$0" >&2
+    sed -n '2,24p' "$0" >&2
     exit 2
     ;;
 esac

@@ -6,7 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { AuthenticationError, type Caller } from './auth/caller';
-import { ErrorCode } from './errors';
+import { ErrorCode, isStoreUnavailable } from './errors';
 import { extractTraceContext, inSpan, SpanKind } from './tracing';
 import { trace } from '@opentelemetry/api';
 import { createOpsRoutes, sendJson, type OpsRoutesOptions } from './health';
@@ -81,6 +81,8 @@ export function observabilityPlugin<C extends RequestContext>(
   };
 }
 
+const STORE_UNAVAILABLE_MESSAGE = 'A store this service needs is unavailable; try again shortly';
+
 // Extensions that describe the inside of the platform: a subgraph's stack, which service failed.
 const INTERNAL_EXTENSIONS = new Set(['stacktrace', 'exception', 'serviceName']);
 
@@ -89,9 +91,18 @@ const INTERNAL_EXTENSIONS = new Set(['stacktrace', 'exception', 'serviceName']);
  * internals, even one passed on from a subgraph that was not itself started in production mode.
  */
 export function formatErrorFor(nodeEnv: string) {
-  return (formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
-    if (nodeEnv !== 'production') return formatted;
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
+    if ((code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR) && isStoreUnavailable(error)) {
+      // A store that is down or unreachable: the client retries, rather than reporting a bug.
+      return {
+        message: STORE_UNAVAILABLE_MESSAGE,
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: ErrorCode.DEPENDENCY_UNAVAILABLE },
+      };
+    }
+    if (nodeEnv !== 'production') return formatted;
     if (code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR) {
       return {
         message: 'Internal server error',
