@@ -6,6 +6,8 @@ const PARTS: Array<[part: string, pattern: RegExp]> = [
   ['orders', /subgraphs\/orders\/dist\/index\.js/],
   ['users', /subgraphs\/users\/dist\/index\.js/],
   ['stocks', /subgraphs\/stocks\/dist\/index\.js/],
+  ['listings', /subgraphs\/listings\/dist\/index\.js/],
+  ['Hive Gateway', /@graphql-hive\/gateway\/dist\/bin\.js/],
   ['verifier', /workers\/verifier\/dist\/index\.js/],
   ['verification API stand-in', /workers\/verification-api\/dist\/index\.js/],
   ['PostgreSQL', /^postgres/],

@@ -42,7 +42,7 @@ export interface LoadResult {
 const TICKS_PER_SECOND = 100;
 
 /** User plus system CPU time of a process, in ms (Linux /proc; fields 14 and 15, in clock ticks). */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1_000) / TICKS_PER_SECOND;

@@ -74,24 +74,27 @@ async function waitUntilUp(url: string, child: ChildProcess, output: string[], t
 }
 
 /**
- * Hive Gateway over the same supergraph, its subgraph URLs pointed at the bench's subgraphs, and
- * the caller token our subgraphs require (anonymous, as our gateway sends for this query) added
- * to every subgraph request. Otherwise its defaults, in one process.
+ * Hive Gateway over the same supergraph, its subgraph URLs pointed at the bench's subgraphs
+ * (`urls`, by subgraph name), in one process with its defaults and whatever `config` adds (the
+ * caller token our subgraphs require: source text of gatewayConfig's other entries, and of
+ * declarations before it).
  */
-async function startHive(
+export async function startHive(
   dir: string,
-  urls: { users: string; listings: string },
-  callerToken: string,
+  urls: Record<string, string>,
+  config: { entries: string; preamble?: string },
 ): Promise<ServiceProcess> {
-  const supergraph = readFileSync(path.join(root, 'schema/supergraph.graphql'), 'utf8')
-    .replace(/(@join__graph\(name: "users", url: ")[^"]*/, `$1${urls.users}`)
-    .replace(/(@join__graph\(name: "listings", url: ")[^"]*/, `$1${urls.listings}`);
+  let supergraph = readFileSync(path.join(root, 'schema/supergraph.graphql'), 'utf8');
+  for (const [name, url] of Object.entries(urls)) {
+    supergraph = supergraph.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*`), `$1${url}`);
+  }
   writeFileSync(path.join(dir, 'supergraph.graphql'), supergraph);
   writeFileSync(
     path.join(dir, 'gateway.config.mjs'),
-    `export const gatewayConfig = {
+    `${config.preamble ?? ''}
+export const gatewayConfig = {
   supergraph: ${JSON.stringify(path.join(dir, 'supergraph.graphql'))},
-  transportEntries: { '*.http': { headers: [['x-caller-token', ${JSON.stringify(callerToken)}]] } },
+  ${config.entries}
 };
 `,
   );
@@ -231,7 +234,13 @@ export async function run() {
     await unshared.ready(60_000);
     targets.push(await measure('our gateway, in-flight sharing off', unshared));
 
-    const hive = await startHive(dir, { users: usersUrl, listings: listingsUrl }, anonymousToken);
+    const hive = await startHive(
+      dir,
+      { users: usersUrl, listings: listingsUrl },
+      {
+        entries: `transportEntries: { '*.http': { headers: [['x-caller-token', ${JSON.stringify(anonymousToken)}]] } },`,
+      },
+    );
     processes.push(hive);
     targets.push(await measure('Hive Gateway 2.15', hive));
 

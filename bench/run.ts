@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run as buy } from './buy';
 import { run as deepPages } from './deep-pages';
+import { run as federatedMix } from './federated-mix';
 import { run as federatedRead } from './federated-read';
 import { run as orderStatusDelivery } from './order-status-delivery';
 import { run as priceIngestion } from './price-ingestion';
@@ -20,6 +21,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   buy,
   'order-status-delivery': orderStatusDelivery,
   'federated-read': federatedRead,
+  'federated-mix': federatedMix,
   'deep-pages': deepPages,
 };
 

@@ -40,6 +40,16 @@ export interface BenchStack {
   userId: string;
   /** Headers that sign a request in as that user (HTTP headers, or graphql-ws connectionParams). */
   asUser: Record<string, string>;
+  /** Headers that sign a request in as the given user (an admin when asked). */
+  signAs(userId: string, admin?: boolean): Promise<Record<string, string>>;
+  /** The run's secrets, which every service of the stack holds. */
+  secrets: ReturnType<typeof benchSecrets>;
+  /** Each subgraph's own GraphQL URL (listings only when started). */
+  subgraphUrls: Record<string, string>;
+  /** What the gateway was started with: to start another one over the same subgraphs. */
+  gatewayEnv: Record<string, string>;
+  /** The stocks subgraph's Redis key prefix for price series. */
+  pricesKeyPrefix: string;
   stop(): Promise<void>;
 }
 
@@ -70,7 +80,11 @@ export async function graphql<T>(
  */
 export async function startBenchStack(
   statusChannelPrefix: string,
-  options: { verification?: { minDelayMs: number; maxDelayMs: number } } = {},
+  options: {
+    verification?: { minDelayMs: number; maxDelayMs: number };
+    /** Starts the listings subgraph too (on a database of its own). */
+    listings?: boolean;
+  } = {},
 ): Promise<BenchStack> {
   const logger = createLogger({ service: 'bench', level: 'silent' });
   const brokers = await ensureKafka();
@@ -90,6 +104,7 @@ export async function startBenchStack(
     users: `postgres://postgres@127.0.0.1:5432/bench_users_${suffix}`,
     stocks: `postgres://postgres@127.0.0.1:5432/bench_stocks_${suffix}`,
     orders: `postgres://postgres@127.0.0.1:5432/bench_orders_${suffix}`,
+    ...(options.listings ? { listings: `postgres://postgres@127.0.0.1:5432/bench_listings_${suffix}` } : {}),
   };
   const pricesKeyPrefix = `bench:${suffix}:prices:`;
   const redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: pricesKeyPrefix, logger });
@@ -154,6 +169,21 @@ export async function startBenchStack(
     });
     processes.push(users);
     await users.ready(60_000);
+    const subgraphUrls: Record<string, string> = {
+      users: subgraphUrl(users),
+      stocks: subgraphUrl(stocks),
+      orders: subgraphUrl(orders),
+    };
+    if (databases.listings) {
+      const listings = await spawnBenchService('subgraphs/listings/src/index.ts', {
+        ...production,
+        DATABASE_URL: databases.listings,
+        USERS_SUBGRAPH_URL: subgraphUrl(users),
+      });
+      processes.push(listings);
+      await listings.ready(60_000);
+      subgraphUrls.listings = subgraphUrl(listings);
+    }
     if (options.verification) {
       const api = await spawnBenchService('workers/verification-api/src/index.ts', {
         ...production,
@@ -174,18 +204,19 @@ export async function startBenchStack(
       await verifier.ready(60_000);
     }
     await waitForPrice(databases.orders, quote.price);
-    const gateway = await spawnBenchService('gateway/src/index.ts', {
+    const gatewayEnv = {
       ...production,
       RATE_LIMIT_MUTATIONS: '1000000000',
       RATE_LIMIT_READ_POINTS: '1000000000',
       // The run's own counters: user ids start at 1 in every run, and in `npm run dev` too.
       RATE_LIMIT_KEY_PREFIX: `bench:${Date.now().toString(36)}:ratelimit:`,
-      SUBGRAPH_USERS_URL: subgraphUrl(users),
-      SUBGRAPH_STOCKS_URL: subgraphUrl(stocks),
-      SUBGRAPH_ORDERS_URL: subgraphUrl(orders),
-      SUBGRAPH_LISTINGS_URL: 'http://127.0.0.1:9/graphql',
+      SUBGRAPH_USERS_URL: subgraphUrls.users!,
+      SUBGRAPH_STOCKS_URL: subgraphUrls.stocks!,
+      SUBGRAPH_ORDERS_URL: subgraphUrls.orders!,
+      SUBGRAPH_LISTINGS_URL: subgraphUrls.listings ?? 'http://127.0.0.1:9/graphql',
       ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
-    });
+    };
+    const gateway = await spawnBenchService('gateway/src/index.ts', gatewayEnv);
     processes.push(gateway);
     await gateway.ready(60_000);
     const url = `http://127.0.0.1:${gateway.port}/graphql`;
@@ -227,6 +258,11 @@ export async function startBenchStack(
       asUserToOrders,
       userId: createUser.id,
       asUser,
+      signAs,
+      secrets,
+      subgraphUrls,
+      gatewayEnv,
+      pricesKeyPrefix,
       stop,
     };
   } catch (error) {
