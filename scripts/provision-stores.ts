@@ -285,9 +285,9 @@ export async function provisionScramUsers(
     );
     for (const { name, password } of users) {
       const credential = path.join(dir, `${name}.properties`);
-      if (/[,\]\s]/.test(password))
-        throw new Error(`the Kafka password of ${name} may not hold commas, ] or spaces`);
-      writeFileSync(credential, `${mechanism.toUpperCase()}=[iterations=8192,password=${password}]\n`, {
+      if (/[,\s]/.test(password))
+        throw new Error(`the Kafka password of ${name} may not hold commas or spaces`);
+      writeFileSync(credential, `${mechanism.toUpperCase()}=iterations=8192,password=${password}\n`, {
         mode: 0o600,
       });
       await execFileAsync('bash', [path.resolve(__dirname, 'kafka.sh'), 'scram-user', name, credential], {
@@ -310,6 +310,8 @@ export const provisionConfigSchema = z.object({
   LISTINGS_DATABASE_URL: env.postgresUrl('listings'),
   STOCKS_DATABASE_URL: env.postgresUrl('stocks'),
   ORDERS_DATABASE_URL: env.postgresUrl('orders'),
+  /** The notifications domain's database: its subgraph and its notifier both connect as this role. */
+  NOTIFICATIONS_DATABASE_URL: env.postgresUrl('notifications'),
   REDIS_ADMIN_URL: env.redisUrl(),
   /** Each service's REDIS_URL; an ACL user is made for those that name one. */
   GATEWAY_REDIS_URL: env.redisUrl(),
@@ -330,6 +332,8 @@ export const provisionConfigSchema = z.object({
   PRICE_INGESTOR_KAFKA_SASL_PASSWORD: z.string().optional(),
   VERIFIER_KAFKA_SASL_USERNAME: z.string().default('verifier'),
   VERIFIER_KAFKA_SASL_PASSWORD: z.string().optional(),
+  NOTIFIER_KAFKA_SASL_USERNAME: z.string().default('notifier'),
+  NOTIFIER_KAFKA_SASL_PASSWORD: z.string().optional(),
   /** Names other than the defaults, as the services are configured with them. */
   RATE_LIMIT_KEY_PREFIX: z.string().default(defaultStoreNames.redis.rateLimitPrefix),
   STATUS_CHANNEL_PREFIX: z.string().default(defaultStoreNames.redis.orderStatusChannelPrefix),
@@ -356,6 +360,7 @@ export async function provisionStores(config: ProvisionConfig, logger: Logger): 
       listings: databaseName(config.LISTINGS_DATABASE_URL),
       stocks: databaseName(config.STOCKS_DATABASE_URL),
       orders: databaseName(config.ORDERS_DATABASE_URL),
+      notifications: databaseName(config.NOTIFICATIONS_DATABASE_URL),
     },
     redis: {
       rateLimitPrefix: config.RATE_LIMIT_KEY_PREFIX,
@@ -379,6 +384,7 @@ export async function provisionStores(config: ProvisionConfig, logger: Logger): 
       config.LISTINGS_DATABASE_URL,
       config.STOCKS_DATABASE_URL,
       config.ORDERS_DATABASE_URL,
+      config.NOTIFICATIONS_DATABASE_URL,
     ])
       await provisionPostgres(config.POSTGRES_ADMIN_URL, url, logger);
   }
@@ -423,6 +429,11 @@ export async function provisionStores(config: ProvisionConfig, logger: Logger): 
         service: 'verifier',
         name: config.VERIFIER_KAFKA_SASL_USERNAME,
         password: config.VERIFIER_KAFKA_SASL_PASSWORD,
+      },
+      {
+        service: 'notifier',
+        name: config.NOTIFIER_KAFKA_SASL_USERNAME,
+        password: config.NOTIFIER_KAFKA_SASL_PASSWORD,
       },
     ];
     const withPassword = users.flatMap(({ name, password }) =>

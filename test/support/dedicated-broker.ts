@@ -18,7 +18,12 @@ export interface DedicatedBroker {
  * A Kafka broker of a suite's own (scripts/kafka.sh on free ports, its own data directory), for
  * tests that stop and restart the broker without disturbing the suites running beside them.
  */
-export async function startDedicatedBroker(): Promise<DedicatedBroker> {
+export async function startDedicatedBroker(
+  options: {
+    /** SASL/SCRAM and ACLs on (infra/kafka/sasl.properties.in): `admin`, with this password, is the super user. */
+    saslAdminPassword?: string;
+  } = {},
+): Promise<DedicatedBroker> {
   const [port, controllerPort] = [await freePort(), await freePort()];
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'kafka-test-'));
   const { KAFKA_BROKERS: _shared, ...env } = process.env;
@@ -28,6 +33,7 @@ export async function startDedicatedBroker(): Promise<DedicatedBroker> {
     KAFKA_CONTROLLER_PORT: String(controllerPort),
     KAFKA_STATE_DIR: stateDir,
     KAFKA_HEAP_OPTS: '-Xms256m -Xmx512m',
+    ...(options.saslAdminPassword ? { KAFKA_SASL_ADMIN_PASSWORD: options.saslAdminPassword } : {}),
   };
   const run = (command: 'start' | 'stop') =>
     execFileSync('bash', [kafkaScript, command], { env: brokerEnv, stdio: 'pipe' });
