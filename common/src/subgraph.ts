@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
@@ -41,6 +41,8 @@ export interface SubgraphOptions<C extends RequestContext> {
   logger: Logger;
   metrics: ServiceMetrics;
   ops: OpsRoutesOptions;
+  /** Extra public routes served before GraphQL (no caller token): e.g. the users service's JWKS. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** A federation subgraph served over HTTP with the platform's error handling, metrics and ops routes. */
@@ -58,6 +60,7 @@ export async function startSubgraphServer<C extends RequestContext>(
     ops: { registry: options.metrics.registry, ...options.ops },
     authenticate: (req) => options.internalTokens.verify(headerValue(req, CALLER_TOKEN_HEADER)),
     context: options.context,
+    routes: options.routes,
     apollo: (drainPlugin) =>
       new ApolloServer<C>({
         schema,
@@ -104,6 +107,8 @@ export interface DatabaseSubgraphOptions<C extends RequestContext> {
   context: (dataSource: DataSource) => (base: RequestContext) => C;
   /** Other dependencies the service holds (e.g. Redis): checked by `/ready`, closed after HTTP on stop. */
   dependencies?: Array<{ name: string; ready: ReadinessCheck; close: () => Promise<unknown> }>;
+  /** Extra public routes served before GraphQL (no caller token). */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface RunningSubgraph extends Stoppable {
@@ -142,6 +147,7 @@ export async function startDatabaseSubgraph<C extends RequestContext>(
     nodeEnv: config.NODE_ENV,
     logger,
     metrics,
+    routes: options.routes,
     ops: {
       checks: {
         postgres: postgresReadiness(dataSource),

@@ -30,6 +30,8 @@ const gatewaySettings = baseConfigSchema.extend({
   SUBGRAPH_MAX_SOCKETS: env.positiveInt(64),
   /** Identical read calls of one caller in flight at the same moment share one subgraph call. */
   SUBGRAPH_SHARE_IN_FLIGHT: env.boolean(true),
+  /** Entity fetches of one operation to one subgraph that start together go as one call. */
+  SUBGRAPH_BATCH_ENTITIES: env.boolean(true),
   MAX_BODY_BYTES: env.positiveInt(100_000),
   /** Where the orders service publishes status changes (orderStatus), and where rate limits are counted. */
   REDIS_URL: env.redisUrl(),
@@ -53,6 +55,13 @@ const gatewaySettings = baseConfigSchema.extend({
    */
   RATE_LIMIT_READ_POINTS: env.positiveInt(5_000),
   RATE_LIMIT_READ_WINDOW_MS: env.positiveInt(3_600_000),
+  /**
+   * Sign-in attempts per username and per client address in a window, across replicas: enough for
+   * a person who mistypes, far too few to guess a password.
+   */
+  SIGN_IN_ATTEMPTS_PER_USERNAME: env.positiveInt(10),
+  SIGN_IN_ATTEMPTS_PER_ADDRESS: env.positiveInt(100),
+  SIGN_IN_WINDOW_MS: env.positiveInt(15 * 60_000),
   /** Behind a load balancer, the client's address is the first X-Forwarded-For entry; trust it only then. */
   TRUST_PROXY: env.boolean(false),
   /** Limits on one operation's shape, checked before it is planned. */
@@ -87,7 +96,10 @@ export const gatewayConfigSchema = z
     const { EXPLORER_ENABLED, INTROSPECTION_ENABLED, ...rest } = config;
     return {
       ...rest,
-      JWT_SECRET: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEVELOPMENT_USER_TOKEN_SECRET),
+      // Outside production the development secret of `npm run token` is accepted beside the JWKS
+      // of the users service's sign-in; in production only what is configured.
+      JWT_SECRET:
+        config.JWT_SECRET ?? (production && config.JWT_JWKS_URL ? undefined : DEVELOPMENT_USER_TOKEN_SECRET),
       EXPLORER_ENABLED: EXPLORER_ENABLED ? EXPLORER_ENABLED === 'true' : !production,
       INTROSPECTION_ENABLED: INTROSPECTION_ENABLED ? INTROSPECTION_ENABLED === 'true' : !production,
     };

@@ -26,9 +26,11 @@ import { Authenticator } from './security/authentication';
 import { CostBudget } from './security/cost-budget';
 import { mutationRateLimitPlugin } from './security/mutation-rate-limit';
 import { operationLimitRules } from './security/operation-limits';
+import { createJwksRoute } from './security/jwks-route';
 import { gatewayErrorFormatter } from './security/production-errors';
 import { RateLimiter } from './security/rate-limiter';
 import { readBudgetPlugin, type ReadBudgetContext } from './security/read-budget';
+import { signInLimitPlugin } from './security/sign-in-limit';
 
 export type GatewayContext = ReadBudgetContext;
 
@@ -49,6 +51,7 @@ export async function start(
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
     registry: metrics.registry,
     shareInFlight: config.SUBGRAPH_SHARE_IN_FLIGHT,
+    batchEntities: config.SUBGRAPH_BATCH_ENTITIES,
   });
 
   const authenticator = new Authenticator(config);
@@ -64,6 +67,18 @@ export async function start(
     windowMs: config.RATE_LIMIT_WINDOW_MS,
     keyPrefix: config.RATE_LIMIT_KEY_PREFIX,
   });
+  const signInLimits = {
+    perUsername: new RateLimiter(redis, {
+      limit: config.SIGN_IN_ATTEMPTS_PER_USERNAME,
+      windowMs: config.SIGN_IN_WINDOW_MS,
+      keyPrefix: `${config.RATE_LIMIT_KEY_PREFIX}sign-in:username:`,
+    }),
+    perAddress: new RateLimiter(redis, {
+      limit: config.SIGN_IN_ATTEMPTS_PER_ADDRESS,
+      windowMs: config.SIGN_IN_WINDOW_MS,
+      keyPrefix: `${config.RATE_LIMIT_KEY_PREFIX}sign-in:address:`,
+    }),
+  };
   const readBudget = new CostBudget(redis, {
     limit: config.RATE_LIMIT_READ_POINTS,
     windowMs: config.RATE_LIMIT_READ_WINDOW_MS,
@@ -92,6 +107,7 @@ export async function start(
   const feed = new OrderStatusFeed(config.REDIS_URL, config.ORDER_STATUS_CHANNEL_PREFIX, logger);
   const priceFeed = new PricePointsFeed(config.REDIS_URL, config.PRICE_POINTS_CHANNEL_PREFIX, logger);
   const explorer = config.EXPLORER_ENABLED ? createExplorerRoutes('/graphiql', graphqlPath) : undefined;
+  const jwks = createJwksRoute(authenticator, logger);
   const server = await startGraphQLHttpServer<GatewayContext>({
     service: 'gateway',
     port: config.PORT,
@@ -101,7 +117,7 @@ export async function start(
     maxBodyBytes: config.MAX_BODY_BYTES,
     authenticate: (req) => authenticator.fromRequest(req),
     context: async (base, req) => ({ ...base, clientAddress: authenticator.clientAddress(req) }),
-    routes: explorer,
+    routes: (req, res) => jwks(req, res) || (explorer?.(req, res) ?? false),
     ops: {
       registry: metrics.registry,
       // The server listens only once the gateway has loaded the supergraph; ready means loaded.
@@ -129,6 +145,7 @@ export async function start(
           drainPlugin,
           observabilityPlugin<GatewayContext>(metrics),
           mutationRateLimitPlugin<GatewayContext>(rateLimiter, logger, metrics.registry),
+          signInLimitPlugin<GatewayContext>(signInLimits, logger, metrics.registry),
           readBudgetPlugin<GatewayContext>(readBudget, logger, metrics.registry),
           config.EXPLORER_ENABLED
             ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })

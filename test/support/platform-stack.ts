@@ -24,7 +24,6 @@ import {
   dropDatabases,
   kafkaBrokers,
   provisionedDatabaseUrl,
-  testDatabaseUrl,
   testLogger,
   testRedisUrl,
   uniqueSuffix,
@@ -75,6 +74,8 @@ export interface PlatformStackOptions {
   verification?: { decide: Decide; stallLimitMs: number };
   /** Gateway settings on top of the stack's own (e.g. a lower rate limit). */
   gatewayEnv?: Record<string, string>;
+  /** Users service settings on top of the stack's own (e.g. its access token signing keys). */
+  usersEnv?: Record<string, string>;
   /** Orders service settings on top of the stack's own (e.g. a short verification deadline). */
   ordersEnv?: Record<string, string>;
   /** Webhooks may reach these private hosts (WEBHOOK_ALLOWED_HOSTS); 127.0.0.1 unless given. */
@@ -90,15 +91,17 @@ export interface PlatformStackOptions {
 export async function startPlatformStack(options: PlatformStackOptions = {}): Promise<PlatformStack> {
   const suffix = uniqueSuffix();
   // Each subgraph connects as its own role, which owns its database and cannot reach the others'.
-  const [usersDb, listingsDb, stocksDb, ordersDb] = await Promise.all(
-    (['users', 'listings', 'stocks', 'orders'] as const).map((owner) => provisionedDatabaseUrl(owner)),
+  const [usersDb, listingsDb, stocksDb, ordersDb, notificationsDb] = await Promise.all(
+    (['users', 'listings', 'stocks', 'orders', 'notifications'] as const).map((owner) =>
+      provisionedDatabaseUrl(owner),
+    ),
   );
   const databaseUrls = {
     users: usersDb!,
     listings: listingsDb!,
     stocks: stocksDb!,
     orders: ordersDb!,
-    notifications: testDatabaseUrl('notifications'),
+    notifications: notificationsDb!,
   };
   const pricesKeyPrefix = `test:${suffix}:prices:`;
   const statusChannelPrefix = `test:${suffix}:order-status:`;
@@ -150,6 +153,7 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
       ...base,
       DATABASE_URL: databaseUrls.users,
       ORDERS_SUBGRAPH_URL: orders.url,
+      ...options.usersEnv,
     }),
     testLogger('users'),
   );
@@ -187,6 +191,8 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     REDIS_URL: testRedisUrl,
     ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
     PRICE_POINTS_CHANNEL_PREFIX: pricePointsChannelPrefix,
+    // Access tokens of the users service's sign-in, verified as an outside provider's would be.
+    JWT_JWKS_URL: users.url.replace(/\/graphql$/, '/.well-known/jwks.json'),
     // Each stack's users start at id 1: their rate limits must not be counted together.
     RATE_LIMIT_KEY_PREFIX: `test.${suffix}.ratelimit:`,
     // Suites read far more than a caller's hourly budget; the budget's own tests set theirs.

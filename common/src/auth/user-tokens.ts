@@ -1,11 +1,23 @@
-import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type RemoteJWKSet,
+} from 'jose';
 import { ANONYMOUS, AuthenticationError, type Caller } from './caller';
 import { ExpiringCache } from './expiring-cache';
 
 export interface UserTokenSettings {
   /** HS256 secret (development, tests, small deployments). */
   secret?: string;
-  /** JWKS endpoint of the identity provider (production): RS256/ES256/EdDSA keys, rotated by the provider. */
+  /**
+   * JWKS endpoint of whoever signs access tokens with an asymmetric key: the users service's own
+   * sign-in, or an outside identity provider (RS256/ES256/EdDSA keys, rotated by their owner).
+   */
   jwksUrl?: string;
   issuer: string;
   audience: string;
@@ -29,22 +41,40 @@ function callerOf(payload: JWTPayload): Caller {
  * that fails verification is refused outright rather than treated as anonymous.
  */
 export class UserTokenVerifier {
-  private readonly key: Uint8Array | JWTVerifyGetKey;
+  private readonly key: JWTVerifyGetKey;
   private readonly algorithms: string[];
+  private readonly remoteKeys: RemoteJWKSet | undefined;
   // A client sends the same token with every request until it expires: verified once (about
   // 140 us of HMAC and claim checks), then a lookup.
   private readonly verified = new ExpiringCache<Caller>();
 
   constructor(private readonly settings: UserTokenSettings) {
-    if (settings.jwksUrl) {
-      this.key = createRemoteJWKSet(new URL(settings.jwksUrl));
-      this.algorithms = ['RS256', 'ES256', 'EdDSA'];
-    } else if (settings.secret) {
-      this.key = new TextEncoder().encode(settings.secret);
-      this.algorithms = ['HS256'];
-    } else {
-      throw new Error('a user token secret or JWKS URL is required');
-    }
+    if (!settings.jwksUrl && !settings.secret) throw new Error('a user token secret or JWKS URL is required');
+    const remote = settings.jwksUrl ? createRemoteJWKSet(new URL(settings.jwksUrl)) : undefined;
+    const secret = settings.secret ? new TextEncoder().encode(settings.secret) : undefined;
+    this.remoteKeys = remote;
+    this.algorithms = [...(secret ? ['HS256'] : []), ...(remote ? ['RS256', 'ES256', 'EdDSA'] : [])];
+    // Both may be on (development: the HS256 secret of `npm run token` beside the users service's
+    // keys). The key is chosen by the token's algorithm, which jose has already checked against
+    // `algorithms`, so an HS256 token never meets a public key nor an ES256 token the secret.
+    this.key = async (header, token) => {
+      if (header.alg === 'HS256') {
+        if (secret) return secret;
+      } else if (remote) {
+        return remote(header, token);
+      }
+      throw new errors.JOSEAlgNotAllowed('no key for this algorithm');
+    };
+  }
+
+  /**
+   * The public keys this verifier accepts from its JWKS endpoint (fetched if not yet cached or
+   * stale), for the gateway to publish at `/.well-known/jwks.json`; undefined without an endpoint.
+   */
+  async publicKeys(): Promise<JSONWebKeySet | undefined> {
+    if (!this.remoteKeys) return undefined;
+    if (!this.remoteKeys.fresh) await this.remoteKeys.reload();
+    return this.remoteKeys.jwks();
   }
 
   async callerFrom(authorization: string | undefined): Promise<Caller> {
@@ -55,7 +85,7 @@ export class UserTokenVerifier {
     const cached = this.verified.get(token);
     if (cached) return cached;
     try {
-      const { payload } = await jwtVerify(token, this.key as Uint8Array, {
+      const { payload } = await jwtVerify(token, this.key, {
         issuer: this.settings.issuer,
         audience: this.settings.audience,
         algorithms: this.algorithms,

@@ -34,6 +34,11 @@ export class Authenticator {
     return this.verifier.callerFrom(typeof value === 'string' ? value : undefined);
   }
 
+  /** The public keys accepted from JWT_JWKS_URL, as served at /.well-known/jwks.json. */
+  publicKeys(): ReturnType<UserTokenVerifier['publicKeys']> {
+    return this.verifier.publicKeys();
+  }
+
   /** The client's address, for limits on anonymous callers. */
   clientAddress(req: IncomingMessage): string {
     if (this.trustProxy) {

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import {
+  AccessTokenSigner,
   createLogger,
   InternalTokens,
+  SigningKeySet,
   startDatabaseSubgraph,
   type Logger,
   type RunningSubgraph,
@@ -11,16 +14,50 @@ import { TradingAccounts } from './clients/trading-accounts';
 import type { UsersConfig } from './config';
 import { createUsersContext } from './context';
 import { usersDatabase } from './db';
+import { SessionsRepository } from './db/sessions-repository';
 import { UsersRepository } from './db/users-repository';
+import { loadCommonPasswords, Passwords } from './passwords';
 import { resolvers } from './resolvers';
+import { SessionService } from './sessions';
 
 export const typeDefs = readFileSync(path.join(__dirname, '../schema.graphql'), 'utf8');
 
+/** Where the public keys of access tokens are served; the gateway's JWT_JWKS_URL points here. */
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+/** The signing keys from config, or (outside production, where config requires them) a new one. */
+async function signingKeys(config: UsersConfig, logger: Logger): Promise<SigningKeySet> {
+  if (config.ACCESS_TOKEN_SIGNING_KEYS) return SigningKeySet.fromJson(config.ACCESS_TOKEN_SIGNING_KEYS);
+  const keys = await SigningKeySet.generate();
+  logger.warn(
+    { kid: keys.currentKid },
+    'access tokens are signed with a key generated at start (no ACCESS_TOKEN_SIGNING_KEYS): they end with this process',
+  );
+  return keys;
+}
+
+function jwksRoute(keys: SigningKeySet) {
+  const body = JSON.stringify(keys.publicJwks);
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== JWKS_PATH) return false;
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
+    res.end(body);
+    return true;
+  };
+}
+
 /** Opens (and migrates) the users database and serves the users subgraph. */
-export function start(
+export async function start(
   config: UsersConfig,
   logger: Logger = createLogger({ service: 'users' }),
 ): Promise<RunningSubgraph> {
+  const keys = await signingKeys(config, logger);
+  const signer = new AccessTokenSigner(keys, {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    lifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  const passwords = new Passwords(loadCommonPasswords());
   return startDatabaseSubgraph({
     service: 'users',
     config,
@@ -28,6 +65,7 @@ export function start(
     typeDefs,
     resolvers,
     ...usersDatabase,
+    routes: jwksRoute(keys),
     context: (dataSource) => {
       const users = new UsersRepository(dataSource);
       const tradingAccounts = new TradingAccounts(
@@ -35,7 +73,14 @@ export function start(
         config.SERVICE_TIMEOUT_MS,
         new InternalTokens(config.INTERNAL_AUTH_SECRET, 'users'),
       );
-      return (base) => createUsersContext(base, users, tradingAccounts);
+      const sessions = new SessionService(
+        users,
+        new SessionsRepository(dataSource),
+        passwords,
+        signer,
+        config.REFRESH_TOKEN_TTL_SECONDS,
+      );
+      return (base) => createUsersContext(base, users, tradingAccounts, sessions);
     },
   });
 }

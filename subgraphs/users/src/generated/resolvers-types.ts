@@ -21,6 +21,31 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/**
+ * What sign-up, sign-in and refreshSession hand out: send the access token as
+ * `Authorization: Bearer <accessToken>`; before it expires, exchange the refresh token for new ones
+ * with refreshSession (each refresh token works once: using one again ends the whole session).
+ */
+export type AuthSession = {
+  __typename?: 'AuthSession';
+  /** A JWT signed by this service's key (ES256 or EdDSA), valid until accessTokenExpiresAt. */
+  accessToken: Scalars['String']['output'];
+  accessTokenExpiresAt: Scalars['DateTime']['output'];
+  /** Opaque; works once, for refreshSession or signOut. */
+  refreshToken: Scalars['String']['output'];
+  /** When the session ends at the latest, however often it is refreshed. */
+  refreshTokenExpiresAt: Scalars['DateTime']['output'];
+  /** Always Bearer. */
+  tokenType: Scalars['String']['output'];
+  user: User;
+};
+
+export type ChangePasswordInput = {
+  currentPassword: Scalars['String']['input'];
+  /** The same rules as at sign-up. */
+  newPassword: Scalars['String']['input'];
+};
+
 export type CreateUserInput = {
   /** Starting cash in the user's trading account (kept by the orders subgraph), 0 or more. */
   credit?: InputMaybe<Scalars['Money']['input']>;
@@ -30,13 +55,63 @@ export type CreateUserInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Changes the signed-in caller's password, ends all their sessions and starts a new one. */
+  changePassword: AuthSession;
   /** Creates a person and opens their trading account with the starting credit (admins). */
   createUser: User;
+  /** Exchanges a refresh token for new tokens of the same session. INVALID_REFRESH_TOKEN otherwise. */
+  refreshSession: AuthSession;
+  /** Gives a user a username and password, ending their sessions (admins: the back office, the demo seed). */
+  setUserCredentials: User;
+  /** Starts a session. INVALID_CREDENTIALS alike for a wrong password and for a username nobody has. */
+  signIn: AuthSession;
+  /**
+   * Ends the session of this refresh token; true when a live session ended. Access tokens already
+   * handed out stay valid until they expire (15 minutes by default).
+   */
+  signOut: Scalars['Boolean']['output'];
+  /** Ends every session of the signed-in caller; returns how many. */
+  signOutEverywhere: Scalars['Int']['output'];
+  /**
+   * Opens an account: creates the person with a trading account holding no cash (money arrives by
+   * an admin's depositCash) and signs them in. USERNAME_TAKEN, WEAK_PASSWORD or BAD_USER_INPUT otherwise.
+   */
+  signUp: AuthSession;
+};
+
+
+export type MutationChangePasswordArgs = {
+  input: ChangePasswordInput;
 };
 
 
 export type MutationCreateUserArgs = {
   input: CreateUserInput;
+};
+
+
+export type MutationRefreshSessionArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationSetUserCredentialsArgs = {
+  input: SetUserCredentialsInput;
+};
+
+
+export type MutationSignInArgs = {
+  input: SignInInput;
+};
+
+
+export type MutationSignOutArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationSignUpArgs = {
+  input: SignUpInput;
 };
 
 /** Paging state of a cursor connection (GraphQL Cursor Connections Specification). */
@@ -52,6 +127,8 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The signed-in caller (null for an anonymous caller, or a token whose user does not exist here). */
+  me?: Maybe<User>;
   user?: Maybe<User>;
   /** Users, newest first. */
   users: Array<User>;
@@ -81,6 +158,26 @@ export type QueryUsersConnectionArgs = {
   before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type SetUserCredentialsInput = {
+  password: Scalars['String']['input'];
+  userId: Scalars['ID']['input'];
+  username: Scalars['String']['input'];
+};
+
+export type SignInInput = {
+  password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
+export type SignUpInput = {
+  /** 1 to 100 characters: the name others see. */
+  name: Scalars['String']['input'];
+  /** 12 to 128 characters, not one of the 10,000 most common passwords, not the username. */
+  password: Scalars['String']['input'];
+  /** 3 to 32 of letters, digits, _, . and -, starting with a letter or a digit; unique whatever its case. */
+  username: Scalars['String']['input'];
 };
 
 /** A person on the platform: identity and profile here; the trading account (credit) is the orders subgraph's. */
@@ -200,16 +297,21 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  CreateUserInput: CreateUserInput;
+  AuthSession: ResolverTypeWrapper<Omit<AuthSession, 'user'> & { user: ResolversTypes['User'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ChangePasswordInput: ChangePasswordInput;
+  CreateUserInput: CreateUserInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  SetUserCredentialsInput: SetUserCredentialsInput;
+  SignInInput: SignInInput;
+  SignUpInput: SignUpInput;
   User: ResolverTypeWrapper<UserRecord>;
   UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
@@ -217,19 +319,33 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  CreateUserInput: CreateUserInput;
+  AuthSession: Omit<AuthSession, 'user'> & { user: ResolversParentTypes['User'] };
   String: Scalars['String']['output'];
+  ChangePasswordInput: ChangePasswordInput;
+  CreateUserInput: CreateUserInput;
   DateTime: Scalars['DateTime']['output'];
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
-  PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
+  PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
+  SetUserCredentialsInput: SetUserCredentialsInput;
+  SignInInput: SignInInput;
+  SignUpInput: SignUpInput;
   User: UserRecord;
   UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
+}>;
+
+export type AuthSessionResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['AuthSession'] = ResolversParentTypes['AuthSession']> = ResolversObject<{
+  accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  accessTokenExpiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refreshTokenExpiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  tokenType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -241,7 +357,14 @@ export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversType
 }
 
 export type MutationResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  changePassword?: Resolver<ResolversTypes['AuthSession'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'input'>>;
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
+  refreshSession?: Resolver<ResolversTypes['AuthSession'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
+  setUserCredentials?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserCredentialsArgs, 'input'>>;
+  signIn?: Resolver<ResolversTypes['AuthSession'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'input'>>;
+  signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSignOutArgs, 'refreshToken'>>;
+  signOutEverywhere?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  signUp?: Resolver<ResolversTypes['AuthSession'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -252,6 +375,7 @@ export type PageInfoResolvers<ContextType = UsersContext, ParentType extends Res
 }>;
 
 export type QueryResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'pageNum' | 'pageSize'>>;
   usersConnection?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersConnectionArgs>>;
@@ -276,6 +400,7 @@ export type UserEdgeResolvers<ContextType = UsersContext, ParentType extends Res
 }>;
 
 export type Resolvers<ContextType = UsersContext> = ResolversObject<{
+  AuthSession?: AuthSessionResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;

@@ -1,9 +1,9 @@
-import { badUserInput, requireAdmin } from '@brokerage/common';
+import { badUserInput, codedError, ErrorCode, parseRowId, requireAdmin } from '@brokerage/common';
 import type { MutationResolvers } from '../generated/resolvers-types';
 
 export const MAX_NAME_LENGTH = 100;
 
-function validName(raw: string): string {
+export function validName(raw: string): string {
   const name = raw.trim();
   if (name.length === 0) throw badUserInput('name must not be empty', 'input.name');
   if (name.length > MAX_NAME_LENGTH) {
@@ -24,5 +24,21 @@ export const Mutation: MutationResolvers = {
     return users.create({ name: validName(input.name) }, (user) =>
       tradingAccounts.open(user.id, credit, requestId),
     );
+  },
+  // Anyone may open an account: it holds no money until an admin deposits some.
+  signUp: (_parent, { input }, { sessions, tradingAccounts, requestId }) =>
+    sessions.signUp({ ...input, name: validName(input.name) }, tradingAccounts, requestId),
+  signIn: (_parent, { input }, { sessions }) => sessions.signIn(input),
+  refreshSession: (_parent, { refreshToken }, { sessions }) => sessions.refresh(refreshToken),
+  signOut: (_parent, { refreshToken }, { sessions }) => sessions.signOut(refreshToken),
+  signOutEverywhere: (_parent, _args, { sessions, caller }) => sessions.signOutEverywhere(caller),
+  changePassword: (_parent, { input }, { sessions, caller }) => sessions.changePassword(caller, input),
+  setUserCredentials: async (_parent, { input }, { sessions, caller, userById }) => {
+    requireAdmin(caller, 'set credentials');
+    const userId = parseRowId(input.userId, 'input.userId');
+    if (!(await sessions.setCredentials({ ...input, userId }))) {
+      throw codedError(ErrorCode.USER_NOT_FOUND, `No user ${userId}`, { field: 'input.userId' });
+    }
+    return (await userById.load(userId))!;
   },
 };

@@ -1,4 +1,4 @@
-import { parseConnectionArgs, parsePage, parseRowId } from '@brokerage/common';
+import { isRowId, parseConnectionArgs, parsePage, parseRowId } from '@brokerage/common';
 import { USERS_LIST } from '../db/users-repository';
 import type { QueryResolvers } from '../generated/resolvers-types';
 
@@ -6,4 +6,7 @@ export const Query: QueryResolvers = {
   users: (_parent, { pageNum, pageSize }, { users }) => users.page(parsePage(pageNum ?? 1, pageSize ?? 10)),
   usersConnection: (_parent, args, { users }) => users.connection(parseConnectionArgs(USERS_LIST, args)),
   user: (_parent, { id }, { userById }) => userById.load(parseRowId(id, 'id')),
+  // A token may name a user of an outside identity provider that has no row here.
+  me: (_parent, _args, { caller, userById }) =>
+    caller.kind === 'user' && isRowId(caller.userId) ? userById.load(caller.userId) : null,
 };
