@@ -15,6 +15,7 @@ COPY subgraphs/stocks/package.json /app/subgraphs/stocks/
 COPY workers/price-fetcher/package.json /app/workers/price-fetcher/
 COPY workers/price-ingestor/package.json /app/workers/price-ingestor/
 COPY subgraphs/orders/package.json /app/subgraphs/orders/
+COPY subgraphs/notifications/package.json /app/subgraphs/notifications/
 COPY workers/verifier/package.json /app/workers/verifier/
 COPY workers/verification-api/package.json /app/workers/verification-api/
 
@@ -40,6 +41,7 @@ COPY schema/supergraph.graphql schema/
 COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/subgraphs/users/dist subgraphs/users/dist
 COPY subgraphs/users/schema.graphql subgraphs/users/
+COPY subgraphs/users/data/common-passwords.txt subgraphs/users/data/
 COPY --from=build /app/subgraphs/listings/dist subgraphs/listings/dist
 COPY subgraphs/listings/schema.graphql subgraphs/listings/
 COPY --from=build /app/subgraphs/stocks/dist subgraphs/stocks/dist
@@ -48,6 +50,9 @@ COPY --from=build /app/workers/price-fetcher/dist workers/price-fetcher/dist
 COPY --from=build /app/workers/price-ingestor/dist workers/price-ingestor/dist
 COPY --from=build /app/subgraphs/orders/dist subgraphs/orders/dist
 COPY subgraphs/orders/schema.graphql subgraphs/orders/
+# Both of the notifications package's processes: dist/index.js (subgraph) and dist/notifier/index.js.
+COPY --from=build /app/subgraphs/notifications/dist subgraphs/notifications/dist
+COPY subgraphs/notifications/schema.graphql subgraphs/notifications/
 COPY --from=build /app/workers/verifier/dist workers/verifier/dist
 COPY --from=build /app/workers/verification-api/dist workers/verification-api/dist
 COPY --from=build /app/scripts/dist scripts/dist

@@ -4,7 +4,7 @@ import readline from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
 import { createLogger, loadConfig } from '@brokerage/common';
 import { provisionConfigSchema, provisionStores } from './provision-stores';
-import { seed } from './seed';
+import { DEMO_USERS, seed } from './seed';
 import { imageNodeFlags } from './dockerfile';
 
 // `npm run dev`: the whole system on this machine. Starts Kafka (unless KAFKA_BROKERS names one),
@@ -27,7 +27,17 @@ const services: ServiceSpec[] = [
   { name: 'stocks', entry: 'subgraphs/stocks/src/index.ts', port: 4003 },
   { name: 'orders', entry: 'subgraphs/orders/src/index.ts', port: 4004 },
   // A read budget someone exploring the API does not run out of (production: 5,000 points an hour).
-  { name: 'gateway', entry: 'gateway/src/index.ts', port: 4000, env: { RATE_LIMIT_READ_POINTS: '1000000' } },
+  {
+    name: 'gateway',
+    entry: 'gateway/src/index.ts',
+    port: 4000,
+    env: {
+      RATE_LIMIT_READ_POINTS: '1000000',
+      // The users service's sign-in keys (generated at its start in development), beside the
+      // development secret of `npm run token`.
+      JWT_JWKS_URL: 'http://127.0.0.1:4001/.well-known/jwks.json',
+    },
+  },
   { name: 'ingestor', entry: 'workers/price-ingestor/src/index.ts', port: 4102 },
   // The external verification API's stand-in: answers in 1-100 s, like the real one.
   { name: 'verify-api', entry: 'workers/verification-api/src/index.ts', port: 4200 },
@@ -155,6 +165,11 @@ async function main() {
   say(`ready: the API is at ${gatewayUrl}`);
   say('  Apollo Sandbox: http://127.0.0.1:4000/graphql (needs internet)');
   say('  offline explorer (GraphiQL): http://127.0.0.1:4000/graphiql');
+  say('demo users (sign in with the form at the top of the offline explorer, or the signIn mutation):');
+  for (const demo of DEMO_USERS) say(`  username ${demo.username}  password ${demo.password}`);
+  say(
+    '  or sign up as someone new: mutation { signUp(input: { username, password, name }) { accessToken } }',
+  );
   say('Ctrl-C stops everything.');
 }
 

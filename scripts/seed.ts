@@ -8,9 +8,10 @@ interface GraphQLBody<T> {
   errors?: Array<{ message: string }>;
 }
 
-const DEMO_USERS = [
-  { name: 'user1', credit: 10_000_000 },
-  { name: 'user2', credit: 5_000_000 },
+// Public demo credentials: `npm run dev` prints them. Sign in as `username` with `password`.
+export const DEMO_USERS = [
+  { name: 'user1', credit: 10_000_000, username: 'user1', password: 'user1-demo-password' },
+  { name: 'user2', credit: 5_000_000, username: 'user2', password: 'user2-demo-password' },
 ];
 const LISTINGS_PER_USER = 150;
 // The stocks of data/price_data.csv, which the price fetcher replays.
@@ -51,6 +52,30 @@ export async function findUserByName(url: string, name: string): Promise<string 
   }
 }
 
+/** Whether the demo user's credentials work already (no admin token: sign-in is public). */
+async function canSignIn(url: string, username: string, password: string): Promise<boolean> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation ($input: SignInInput!) { signIn(input: $input) { refreshToken } }',
+      variables: { input: { username, password } },
+    }),
+  });
+  const body = (await response.json()) as GraphQLBody<{ signIn: { refreshToken: string } }>;
+  if (!body.data?.signIn) return false;
+  // The check's own session is not needed: signed out at once.
+  await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation ($token: String!) { signOut(refreshToken: $token) }',
+      variables: { token: body.data.signIn.refreshToken },
+    }),
+  });
+  return true;
+}
+
 async function countListings(url: string, userId: string): Promise<number> {
   let total = 0;
   for (let pageNum = 1; ; pageNum += 1) {
@@ -73,9 +98,17 @@ export async function seed(url: string, log: (message: string) => void = console
       } = await call<{ createUser: { id: string } }>(
         url,
         'mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }',
-        { input: demo },
+        { input: { name: demo.name, credit: demo.credit } },
       ));
       log(`seed: created ${demo.name} (id ${userId})`);
+    }
+    if (!(await canSignIn(url, demo.username, demo.password))) {
+      await call(
+        url,
+        'mutation ($input: SetUserCredentialsInput!) { setUserCredentials(input: $input) { id } }',
+        { input: { userId, username: demo.username, password: demo.password } },
+      );
+      log(`seed: ${demo.name} signs in as ${demo.username}`);
     }
     const existing = await countListings(url, userId);
     for (let n = existing; n < LISTINGS_PER_USER; n += 1) {
