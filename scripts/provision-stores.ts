@@ -334,12 +334,16 @@ export const provisionConfigSchema = z.object({
   VERIFIER_KAFKA_SASL_PASSWORD: z.string().optional(),
   NOTIFIER_KAFKA_SASL_USERNAME: z.string().default('notifier'),
   NOTIFIER_KAFKA_SASL_PASSWORD: z.string().optional(),
+  STOCKS_KAFKA_SASL_USERNAME: z.string().default('stocks'),
+  STOCKS_KAFKA_SASL_PASSWORD: z.string().optional(),
   /** Names other than the defaults, as the services are configured with them. */
   RATE_LIMIT_KEY_PREFIX: z.string().default(defaultStoreNames.redis.rateLimitPrefix),
   STATUS_CHANNEL_PREFIX: z.string().default(defaultStoreNames.redis.orderStatusChannelPrefix),
   PRICES_KEY_PREFIX: z.string().default(defaultStoreNames.redis.pricesKeyPrefix),
   PRICE_FETCHER_KEY_PREFIX: z.string().default(defaultStoreNames.redis.priceFetcherPrefix),
+  PRICE_POINTS_CHANNEL_PREFIX: z.string().default(defaultStoreNames.redis.pricePointsChannelPrefix),
   PRICES_TOPIC: z.string().min(1).default(defaultStoreNames.topics.prices),
+  STOCK_LISTINGS_TOPIC: z.string().min(1).default(defaultStoreNames.topics.stockListings),
   VERIFICATION_REQUESTS_TOPIC: z.string().min(1).default(defaultStoreNames.topics.verificationRequests),
   VERIFICATION_OUTCOMES_TOPIC: z.string().min(1).default(defaultStoreNames.topics.verificationOutcomes),
   STATUS_CHANGES_TOPIC: z.string().min(1).default(defaultStoreNames.topics.statusChanges),
@@ -367,9 +371,11 @@ export async function provisionStores(config: ProvisionConfig, logger: Logger): 
       orderStatusChannelPrefix: config.STATUS_CHANNEL_PREFIX,
       pricesKeyPrefix: config.PRICES_KEY_PREFIX,
       priceFetcherPrefix: config.PRICE_FETCHER_KEY_PREFIX,
+      pricePointsChannelPrefix: config.PRICE_POINTS_CHANNEL_PREFIX,
     },
     topics: {
       prices: config.PRICES_TOPIC,
+      stockListings: config.STOCK_LISTINGS_TOPIC,
       verificationRequests: config.VERIFICATION_REQUESTS_TOPIC,
       verificationOutcomes: config.VERIFICATION_OUTCOMES_TOPIC,
       statusChanges: config.STATUS_CHANGES_TOPIC,
@@ -434,6 +440,11 @@ export async function provisionStores(config: ProvisionConfig, logger: Logger): 
         service: 'notifier',
         name: config.NOTIFIER_KAFKA_SASL_USERNAME,
         password: config.NOTIFIER_KAFKA_SASL_PASSWORD,
+      },
+      {
+        service: 'stocks',
+        name: config.STOCKS_KAFKA_SASL_USERNAME,
+        password: config.STOCKS_KAFKA_SASL_PASSWORD,
       },
     ];
     const withPassword = users.flatMap(({ name, password }) =>

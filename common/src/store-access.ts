@@ -1,4 +1,5 @@
 import { OrderTopics } from './orders/messages';
+import { DEFAULT_PRICE_POINTS_CHANNEL_PREFIX } from './prices/price-points';
 import { TopicNames } from './topics';
 
 /**
@@ -30,7 +31,7 @@ export interface ServiceStoreAccess {
 
 /** The names the access below is given for: each service's config default, or a test's own. */
 export interface StoreNames {
-  databases: { users: string; listings: string; stocks: string; orders: string };
+  databases: { users: string; listings: string; stocks: string; orders: string; notifications: string };
   redis: {
     /** The gateway's mutation rate limits and read budgets (RATE_LIMIT_KEY_PREFIX). */
     rateLimitPrefix: string;
@@ -40,35 +41,61 @@ export interface StoreNames {
     pricesKeyPrefix: string;
     /** The price fetcher's checkpoints (its REDIS_KEY_PREFIX). */
     priceFetcherPrefix: string;
+    /** New minute points, announced by the ingestor, heard by gateways (PRICE_POINTS_CHANNEL_PREFIX). */
+    pricePointsChannelPrefix: string;
   };
   topics: {
     prices: string;
+    stockListings: string;
     verificationRequests: string;
     verificationOutcomes: string;
     statusChanges: string;
   };
-  groups: { orders: string; priceIngestor: string; verifier: string };
+  groups: { orders: string; priceFetcher: string; priceIngestor: string; verifier: string; notifier: string };
 }
 
 export const defaultStoreNames: StoreNames = {
-  databases: { users: 'users', listings: 'listings', stocks: 'stocks', orders: 'orders' },
+  databases: {
+    users: 'users',
+    listings: 'listings',
+    stocks: 'stocks',
+    orders: 'orders',
+    notifications: 'notifications',
+  },
   redis: {
     rateLimitPrefix: 'ratelimit:',
     orderStatusChannelPrefix: 'orders:status:',
     pricesKeyPrefix: '',
     priceFetcherPrefix: 'price-fetcher:',
+    pricePointsChannelPrefix: DEFAULT_PRICE_POINTS_CHANNEL_PREFIX,
   },
   topics: {
     prices: TopicNames.priceQuotes,
+    stockListings: TopicNames.stockListings,
     verificationRequests: OrderTopics.verificationRequests,
     verificationOutcomes: OrderTopics.verificationOutcomes,
     statusChanges: OrderTopics.statusChanges,
   },
-  groups: { orders: 'orders', priceIngestor: 'price-ingestor', verifier: 'verifier' },
+  groups: {
+    orders: 'orders',
+    priceFetcher: 'price-fetcher',
+    priceIngestor: 'price-ingestor',
+    verifier: 'verifier',
+    notifier: 'notifier',
+  },
 };
 
 export type ServiceName =
-  'gateway' | 'users' | 'listings' | 'stocks' | 'orders' | 'price-fetcher' | 'price-ingestor' | 'verifier';
+  | 'gateway'
+  | 'users'
+  | 'listings'
+  | 'stocks'
+  | 'orders'
+  | 'notifications'
+  | 'price-fetcher'
+  | 'price-ingestor'
+  | 'verifier'
+  | 'notifier';
 
 /** One entry per service: the whole of what it may reach. */
 export function storeAccess(names: StoreNames = defaultStoreNames): Record<ServiceName, ServiceStoreAccess> {
@@ -77,18 +104,22 @@ export function storeAccess(names: StoreNames = defaultStoreNames): Record<Servi
     gateway: {
       redis: {
         writeKeys: [`${redis.rateLimitPrefix}*`],
-        channels: [`${redis.orderStatusChannelPrefix}*`],
+        channels: [`${redis.orderStatusChannelPrefix}*`, `${redis.pricePointsChannelPrefix}*`],
         scripts: true,
       },
     },
     users: { database: databases.users },
     listings: { database: databases.listings },
-    stocks: { database: databases.stocks, redis: { readKeys: [`${redis.pricesKeyPrefix}*`] } },
+    stocks: {
+      database: databases.stocks,
+      redis: { readKeys: [`${redis.pricesKeyPrefix}*`] },
+      kafka: { produce: [topics.stockListings] },
+    },
     orders: {
       database: databases.orders,
       redis: { channels: [`${redis.orderStatusChannelPrefix}*`] },
       kafka: {
-        // Status changes have no consumer in the platform yet; the orders service owns the topic.
+        // The orders service owns the status changes; the notifier reads them.
         produce: [topics.verificationRequests, topics.statusChanges],
         consume: [topics.verificationOutcomes, topics.prices],
         group: groups.orders,
@@ -96,13 +127,22 @@ export function storeAccess(names: StoreNames = defaultStoreNames): Record<Servi
     },
     'price-fetcher': {
       redis: { writeKeys: [`${redis.priceFetcherPrefix}*`] },
-      kafka: { produce: [topics.prices] },
+      kafka: { produce: [topics.prices], consume: [topics.stockListings], group: groups.priceFetcher },
     },
     'price-ingestor': {
       // With the default empty prefix (the bare-symbol contract) this is every key: see docs/security.md.
-      redis: { writeKeys: [`${redis.pricesKeyPrefix}*`], scripts: true },
+      // It announces new minute points from the same script that writes them.
+      redis: {
+        writeKeys: [`${redis.pricesKeyPrefix}*`],
+        channels: [`${redis.pricePointsChannelPrefix}*`],
+        scripts: true,
+      },
       kafka: { consume: [topics.prices], group: groups.priceIngestor },
     },
+    // The notifications domain's database serves both its processes: the subgraph (endpoints)
+    // and the notifier (deliveries), which connects to it as this same role.
+    notifications: { database: databases.notifications },
+    notifier: { kafka: { consume: [topics.statusChanges], group: groups.notifier } },
     verifier: {
       kafka: {
         produce: [topics.verificationOutcomes],

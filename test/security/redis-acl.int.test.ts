@@ -13,6 +13,7 @@ const names = {
     orderStatusChannelPrefix: `test:${suffix}:order-status:`,
     pricesKeyPrefix: `test:${suffix}:prices:`,
     priceFetcherPrefix: `test:${suffix}:price-fetcher:`,
+    pricePointsChannelPrefix: `test:${suffix}:price-points:`,
   },
 };
 const access = storeAccess(names);
@@ -125,10 +126,33 @@ describe('each service reaches Redis as its own ACL user, limited to its keys an
     expect(await as('orders').publish(channel, 'COMPLETED')).toBe(1);
     expect(await received).toBe('COMPLETED');
 
-    // Another service's channel (a price channel, say) is out of reach both ways.
-    const foreign = `test:${suffix}:price-points:stock1`;
+    // A channel that is no one's, and the order channels for a service that is not in the order flow.
+    const foreign = `test:${suffix}:elsewhere:1`;
     expect(await refusal(as('gateway').subscribe(foreign))).toMatch(/^NOPERM/);
     expect(await refusal(as('orders').publish(foreign, 'forged'))).toMatch(/^NOPERM/);
     expect(await refusal(as('price-fetcher').subscribe(channel))).toMatch(/^NOPERM/);
+    expect(await refusal(as('price-ingestor').publish(channel, 'forged'))).toMatch(/^NOPERM/);
+  });
+
+  it('lets the price ingestor announce minute points to the gateway, and nobody else', async () => {
+    const subscriber = as('gateway');
+    const channel = `${names.redis.pricePointsChannelPrefix}stock1`;
+    const received = new Promise<string>((resolve) =>
+      subscriber.on('message', (_channel, message) => resolve(message)),
+    );
+    await subscriber.subscribe(channel);
+    // The ingestor announces from the script that writes the series.
+    expect(
+      await as('price-ingestor').eval(
+        "redis.call('SET', KEYS[1], ARGV[2]); return redis.call('PUBLISH', ARGV[1], ARGV[2])",
+        1,
+        `${names.redis.pricesKeyPrefix}stock1:points`,
+        channel,
+        '{"time":["090100"]}',
+      ),
+    ).toBe(1);
+    expect(await received).toBe('{"time":["090100"]}');
+    expect(await refusal(as('orders').publish(channel, 'forged'))).toMatch(/^NOPERM/);
+    expect(await refusal(as('stocks').publish(channel, 'forged'))).toMatch(/^NOPERM/);
   });
 });

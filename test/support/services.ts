@@ -28,7 +28,7 @@ export function testDatabaseUrl(owner: string): string {
  * `orders`...), made as `npm run provision` makes it; the URL connects as that role.
  */
 export async function provisionedDatabaseUrl(
-  owner: 'users' | 'listings' | 'stocks' | 'orders',
+  owner: 'users' | 'listings' | 'stocks' | 'orders' | 'notifications',
 ): Promise<string> {
   const url = new URL(testDatabaseUrl(owner));
   url.username = owner;
