@@ -1,5 +1,6 @@
 import { createRedis, quoteOrder, seriesKeys, type PriceQuote, type Redis } from '@brokerage/common';
 import fc from 'fast-check';
+import { eventually } from '../../../test/support/price-series';
 import { deletePrefixedKeys, testLogger, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
 import { MinuteSeriesStore } from '../src/minute-series-store';
 
@@ -148,5 +149,64 @@ describe('minute series store', () => {
     expect(await redis.exists(seriesKeys.legacyDayTicks('stock4', date))).toBe(0);
     // And still idempotent afterwards.
     expect(await store.apply([trade('090150', 9, 99)])).toBe(0);
+  });
+
+  it('announces the minutes a write adds or changes in the latest day, and nothing else', async () => {
+    const channels = `test:${uniqueSuffix()}:points:`;
+    const announcing = new MinuteSeriesStore(redis, { pointsChannelPrefix: channels });
+    const listener = createRedis({ url: testRedisUrl, keyPrefix: '', logger: testLogger('listener') });
+    const heard: unknown[] = [];
+    listener.on('pmessage', (_pattern: string, channel: string, message: string) =>
+      heard.push({ channel: channel.slice(channels.length), ...(JSON.parse(message) as object) }),
+    );
+    await listener.psubscribe(`${channels}*`);
+    const q = (date: string, time: string, seq: number, price: number): PriceQuote => ({
+      stockId: '7',
+      symbol: 'announced',
+      date,
+      time,
+      seq,
+      price,
+    });
+    try {
+      await announcing.apply([q('20261121', '090005', 1, 100), q('20261121', '090110', 2, 110)]);
+      // The same minute by a later trade, an earlier minute filled in, and a new one.
+      await announcing.apply([
+        q('20261121', '085900', 3, 90),
+        q('20261121', '090120', 4, 111),
+        q('20261121', '090200', 5, 120),
+      ]);
+      // Changes nothing: an older trade of a minute already written.
+      await announcing.apply([q('20261121', '090001', 0, 1)]);
+      // An older day is no one's latest price.
+      await announcing.apply([q('20261120', '090000', 1, 5)]);
+      await announcing.apply([q('20261121', '090300', 6, 130)]);
+      const expected = [
+        {
+          channel: 'announced',
+          symbol: 'announced',
+          date: '20261121',
+          time: ['090000', '090100'],
+          price: [100, 110],
+        },
+        {
+          channel: 'announced',
+          symbol: 'announced',
+          date: '20261121',
+          time: ['085900', '090100', '090200'],
+          price: [90, 111, 120],
+        },
+        { channel: 'announced', symbol: 'announced', date: '20261121', time: ['090300'], price: [130] },
+      ];
+      expect(
+        await eventually(
+          async () => heard,
+          (list) => list.length >= 3,
+          5_000,
+        ),
+      ).toEqual(expected);
+    } finally {
+      listener.disconnect();
+    }
   });
 });
