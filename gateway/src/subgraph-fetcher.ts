@@ -10,6 +10,11 @@ export interface SubgraphFetcherOptions {
   registry: Registry;
   /** Identical reads in flight at once share one HTTP call (on unless turned off). */
   shareInFlight?: boolean;
+  /**
+   * Entity fetches of one operation to one subgraph that start together go as one HTTP call (on
+   * unless turned off).
+   */
+  batchEntities?: boolean;
 }
 
 /** A subgraph's answer, read in full (and, for a shared call, handed to every call that waited for it). */
@@ -106,6 +111,97 @@ function sharingKey(url: string, init: FetcherRequestInit | undefined): string |
   return `${url}\n${headers}\n${init.body}`;
 }
 
+// An entity fetch as the query planner writes it and RemoteGraphQLDataSource serialises it: the
+// representations are its only variable, `_entities` its only field. The selection is what follows.
+const ENTITIES_QUERY =
+  /^query(?: ([_A-Za-z][_0-9A-Za-z]*))?\(\$representations:\[_Any!\]!\)\{_entities\(representations:\$representations\)(\{.*\})\}$/s;
+
+interface EntitiesCall {
+  operationName: string | undefined;
+  selection: string;
+  representations: unknown[];
+  resolve: (answer: Answer) => void;
+  reject: (error: unknown) => void;
+}
+
+/** An entity fetch's parts, or undefined for any other call (which goes as it is). */
+function entitiesCall(init: FetcherRequestInit | undefined) {
+  if (!init || init.method !== 'POST' || typeof init.body !== 'string') return undefined;
+  if (
+    !init.body.startsWith('{"query":"query') ||
+    !init.body.includes('_entities(representations:$representations)')
+  ) {
+    return undefined;
+  }
+  const request = JSON.parse(init.body) as {
+    query: string;
+    variables?: { representations?: unknown };
+    operationName?: string;
+    extensions?: unknown;
+  };
+  const match = ENTITIES_QUERY.exec(request.query);
+  const representations = request.variables?.representations;
+  if (!match || !Array.isArray(representations) || request.extensions !== undefined) return undefined;
+  if (Object.keys(request.variables!).length !== 1) return undefined;
+  return { operationName: match[1], selection: match[2]!, representations };
+}
+
+/** Entity fetches to send together, and how to send a call to their subgraph. */
+interface Batch {
+  call: (url: string, init: FetcherRequestInit) => Promise<Answer>;
+  url: string;
+  init: FetcherRequestInit;
+  calls: EntitiesCall[];
+}
+
+interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: Array<{ path?: Array<string | number> } & Record<string, unknown>>;
+  extensions?: unknown;
+}
+
+/**
+ * Several entity fetches as one operation, each `_entities` under an alias of its own (`_0`,
+ * `_1`...) with its own representations, and the answer split back: each call's data, and the
+ * errors on its alias (path renamed back to `_entities`) or on none.
+ */
+function mergedBody(calls: EntitiesCall[]): string {
+  const definitions = calls.map((_, i) => `$r${i}:[_Any!]!`).join(',');
+  const fields = calls
+    .map(({ selection }, i) => `_${i}:_entities(representations:$r${i})${selection}`)
+    .join(' ');
+  const name = calls[0]!.operationName;
+  return JSON.stringify({
+    query: `query${name ? ` ${name}__batch` : ''}(${definitions}){${fields}}`,
+    variables: Object.fromEntries(calls.map(({ representations }, i) => [`r${i}`, representations])),
+    ...(name ? { operationName: `${name}__batch` } : {}),
+  });
+}
+
+function splitAnswer(answer: Answer, count: number): Answer[] {
+  let body: GraphQLBody | undefined;
+  try {
+    body = JSON.parse(answer.body) as GraphQLBody;
+  } catch {
+    // Not JSON: every call gets it as it is, and its data source reports it.
+  }
+  if (!body || typeof body !== 'object' || !succeeded(answer.status)) {
+    return Array.from({ length: count }, () => answer);
+  }
+  return Array.from({ length: count }, (_, i) => {
+    const alias = `_${i}`;
+    const errors = body.errors
+      ?.filter(({ path }) => path === undefined || path[0] === alias)
+      .map((error) => (error.path ? { ...error, path: ['_entities', ...error.path.slice(1)] } : error));
+    const part: GraphQLBody = {
+      data: body.data ? { _entities: body.data[alias] ?? null } : body.data,
+      ...(errors && errors.length > 0 ? { errors } : {}),
+      ...(body.extensions !== undefined ? { extensions: body.extensions } : {}),
+    };
+    return { ...answer, body: JSON.stringify(part) };
+  });
+}
+
 /**
  * The gateway's HTTP client for subgraph calls: keep-alive connections capped per origin (no
  * handshake per call, no unbounded socket growth under load) and a latency histogram per subgraph.
@@ -118,12 +214,19 @@ function sharingKey(url: string, init: FetcherRequestInit | undefined): string |
  * subgraph the same query tens of times at once. This is not a cache: an answer is shared only
  * by calls that started while it was being fetched, and is forgotten when it arrives. Each call
  * keeps its span; one that joined another's HTTP call says so (`subgraph.shared`).
+ *
+ * Entity fetches that a query plan runs in parallel on one subgraph (the stocks of a user's
+ * holdings and of their orders, say) start in the same turn of the event loop with the same
+ * headers (caller and request id): they go as one operation, one HTTP call, which the subgraph
+ * parses, validates and resolves once, its loaders batching the entities of both. The calls are
+ * collected until the loop's next turn (`setImmediate`); a call alone goes as it was.
  */
 export function createSubgraphFetcher({
   maxSockets,
   timeoutMs,
   registry,
   shareInFlight = true,
+  batchEntities = true,
 }: SubgraphFetcherOptions) {
   const agent = new Agent({
     connections: maxSockets,
@@ -140,6 +243,24 @@ export function createSubgraphFetcher({
     registers: [registry],
   });
   const inFlight = new Map<string, Promise<Answer>>();
+  /** Entity fetches waiting for the loop's next turn, by subgraph, URL and headers. */
+  const batches = new Map<string, Batch>();
+  const flush = () => {
+    const pending = [...batches.values()];
+    batches.clear();
+    for (const { call, url, init, calls } of pending) {
+      if (calls.length === 1) {
+        call(url, init).then(calls[0]!.resolve, calls[0]!.reject);
+        continue;
+      }
+      // One call speaks for all: without the first's abort signal, so that its going away does
+      // not fail the others.
+      call(url, { ...init, signal: undefined, body: mergedBody(calls) }).then(
+        (answer) => splitAnswer(answer, calls.length).forEach((part, i) => calls[i]!.resolve(part)),
+        (error: unknown) => calls.forEach(({ reject }) => reject(error)),
+      );
+    }
+  };
 
   const forSubgraph = (subgraph: string): Fetcher => {
     /** One HTTP call, in the active span (whose trace headers it carries), read in full. */
@@ -165,6 +286,21 @@ export function createSubgraphFetcher({
         throw error;
       }
     };
+    /** One call, or its part of a batch of entity fetches. */
+    const send = (url: string, init?: FetcherRequestInit): Promise<Answer> => {
+      const entities = batchEntities ? entitiesCall(init) : undefined;
+      if (!entities) return call(url, init);
+      const key = `${subgraph}\n${url}\n${Object.entries(init!.headers ?? {})
+        .map(([name, value]) => `${name.toLowerCase()}:${value}`)
+        .sort()
+        .join('\n')}`;
+      return new Promise<Answer>((resolve, reject) => {
+        const batch = batches.get(key);
+        if (batch) batch.calls.push({ ...entities, resolve, reject });
+        else batches.set(key, { call, url, init: init!, calls: [{ ...entities, resolve, reject }] });
+        if (batches.size === 1 && !batch) setImmediate(flush);
+      });
+    };
     const fetcher = (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> =>
       inSpan(
         'gateway',
@@ -172,12 +308,12 @@ export function createSubgraphFetcher({
         { kind: SpanKind.CLIENT, attributes: { subgraph } },
         async (span) => {
           const key = shareInFlight ? sharingKey(url, init) : undefined;
-          if (key === undefined) return new SubgraphResponse(url, await call(url, init));
+          if (key === undefined) return new SubgraphResponse(url, await send(url, init));
           let answer = inFlight.get(key);
           span.setAttribute('subgraph.shared', answer !== undefined);
           if (!answer) {
             // Without the first caller's abort signal: its going away must not fail the others.
-            answer = call(url, { ...init, signal: undefined });
+            answer = send(url, { ...init, signal: undefined });
             inFlight.set(key, answer);
             const forget = () => inFlight.delete(key);
             answer.then(forget, forget);
