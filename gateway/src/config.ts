@@ -32,8 +32,6 @@ const gatewaySettings = baseConfigSchema.extend({
   SUBGRAPH_SHARE_IN_FLIGHT: env.boolean(true),
   /** Entity fetches of one operation to one subgraph that start together go as one call. */
   SUBGRAPH_BATCH_ENTITIES: env.boolean(true),
-  /** Entity fetches of one operation to one subgraph that start together go as one call. */
-  SUBGRAPH_BATCH_ENTITIES: env.boolean(true),
   MAX_BODY_BYTES: env.positiveInt(100_000),
   /** Where the orders service publishes status changes (orderStatus), and where rate limits are counted. */
   REDIS_URL: env.redisUrl(),

@@ -52,7 +52,6 @@ export async function start(
     registry: metrics.registry,
     shareInFlight: config.SUBGRAPH_SHARE_IN_FLIGHT,
     batchEntities: config.SUBGRAPH_BATCH_ENTITIES,
-    batchEntities: config.SUBGRAPH_BATCH_ENTITIES,
   });
 
   const authenticator = new Authenticator(config);
