@@ -21,11 +21,20 @@ interface ServiceSpec {
   env?: Record<string, string>;
 }
 
+const DEV_WEBHOOK_HOSTS = 'localhost,127.0.0.1,::1';
+
 const services: ServiceSpec[] = [
   { name: 'users', entry: 'subgraphs/users/src/index.ts', port: 4001 },
   { name: 'listings', entry: 'subgraphs/listings/src/index.ts', port: 4002 },
   { name: 'stocks', entry: 'subgraphs/stocks/src/index.ts', port: 4003 },
   { name: 'orders', entry: 'subgraphs/orders/src/index.ts', port: 4004 },
+  // Webhooks may reach this machine (a receiver you run locally); outside it only public addresses.
+  {
+    name: 'webhooks',
+    entry: 'subgraphs/notifications/src/index.ts',
+    port: 4005,
+    env: { WEBHOOK_ALLOWED_HOSTS: DEV_WEBHOOK_HOSTS },
+  },
   // A read budget someone exploring the API does not run out of (production: 5,000 points an hour).
   {
     name: 'gateway',
@@ -42,8 +51,20 @@ const services: ServiceSpec[] = [
   // The external verification API's stand-in: answers in 1-100 s, like the real one.
   { name: 'verify-api', entry: 'workers/verification-api/src/index.ts', port: 4200 },
   { name: 'verifier', entry: 'workers/verifier/src/index.ts', port: 4103 },
+  {
+    name: 'notifier',
+    entry: 'subgraphs/notifications/src/notifier/index.ts',
+    port: 4104,
+    env: { WEBHOOK_ALLOWED_HOSTS: DEV_WEBHOOK_HOSTS },
+  },
   // Replays data/price_data.csv at 60x: an hour of trading per minute, one replayed minute a second.
-  { name: 'fetcher', entry: 'workers/price-fetcher/src/index.ts', port: 4101, env: { PRICE_SOURCE: 'csv' } },
+  // Fetches the stocks the stocks service lists (a stock created now is fetched from the next cycle).
+  {
+    name: 'fetcher',
+    entry: 'workers/price-fetcher/src/index.ts',
+    port: 4101,
+    env: { PRICE_SOURCE: 'csv', STOCKS_SUBGRAPH_URL: 'http://127.0.0.1:4003/graphql' },
+  },
 ];
 
 const children: Array<{ spec: ServiceSpec; child: ChildProcess }> = [];
@@ -167,9 +188,7 @@ async function main() {
   say('  offline explorer (GraphiQL): http://127.0.0.1:4000/graphiql');
   say('demo users (sign in with the form at the top of the offline explorer, or the signIn mutation):');
   for (const demo of DEMO_USERS) say(`  username ${demo.username}  password ${demo.password}`);
-  say(
-    '  or sign up as someone new: mutation { signUp(input: { username, password, name }) { accessToken } }',
-  );
+  say('  or sign up: mutation { signUp(input: { username, password, name }) { accessToken } }');
   say('Ctrl-C stops everything.');
 }
 
