@@ -27,6 +27,14 @@ const externalPackages: Plugin = {
   },
 };
 
+/**
+ * Further processes of a service's package: another entry point over the same domain code and
+ * database (the notifications subgraph's notifier): source -> bundle.
+ */
+export const processBundles: Record<string, string> = {
+  'subgraphs/notifications/src/notifier/index.ts': 'subgraphs/notifications/dist/notifier/index.js',
+};
+
 /** Scripts the production image runs besides the services: source -> bundle. */
 const scriptBundles = { 'scripts/migrate.ts': 'scripts/dist/migrate.js' };
 
@@ -47,10 +55,12 @@ function bundle(source: string, outfile: string) {
 async function main() {
   await Promise.all([
     ...entryPoints.map((service) => bundle(`${service}/src/index.ts`, `${service}/dist/index.js`)),
+    ...Object.entries(processBundles).map(([source, outfile]) => bundle(source, outfile)),
     ...Object.entries(scriptBundles).map(([source, outfile]) => bundle(source, outfile)),
   ]);
   console.log(
     `Built ${entryPoints.length} services: ${entryPoints.map((service) => `${service}/dist/index.js`).join(', ')}; ` +
+      `other processes: ${Object.values(processBundles).join(', ')}; ` +
       `scripts: ${Object.values(scriptBundles).join(', ')}`,
   );
 }

@@ -45,6 +45,9 @@ const RUNTIME_FILES: Record<string, Array<{ file: string; unless: string }>> = {
   'workers/price-fetcher': [{ file: 'data/price_data.csv', unless: 'CSV_PATH' }],
 };
 
+/** A package's further process (the notifier of subgraphs/notifications): its own src/<name>/config.ts. */
+const PROCESS_ENTRY = /^((?:subgraphs|workers)\/[^/]+)\/dist\/([\w-]+)\/index\.js$/;
+
 /** The migration script is not a service: its variables are the database URLs it names. */
 const MIGRATE_ENTRY = 'scripts/dist/migrate.js';
 
@@ -96,6 +99,13 @@ function imageHas(image: Image, file: string): boolean {
 function builtByNpmRunBuild(entry: string): boolean {
   const service = /^((?:gateway)|(?:subgraphs|workers)\/[^/]+)\/dist\/index\.js$/.exec(entry);
   if (service) return existsSync(path.join(root, service[1]!, 'src/index.ts'));
+  // A further process of a package (`<package>/dist/<process>/index.js`), listed in scripts/build.ts.
+  const packageProcess = PROCESS_ENTRY.exec(entry);
+  if (packageProcess)
+    return (
+      existsSync(path.join(root, packageProcess[1]!, 'src', packageProcess[2]!, 'index.ts')) &&
+      (readText('scripts/build.ts') ?? '').includes(`'${entry}'`)
+    );
   const script = /^scripts\/dist\/([\w-]+)\.js$/.exec(entry);
   return (
     script !== null &&
@@ -144,7 +154,10 @@ function pointsAtLocalhost(value: unknown): boolean {
 }
 
 async function loadService(entry: string): Promise<Service | undefined> {
-  const dir = /^(.+)\/dist\/index\.js$/.exec(entry)?.[1];
+  const packageProcess = PROCESS_ENTRY.exec(entry);
+  const dir =
+    /^(.+)\/dist\/index\.js$/.exec(entry)?.[1] ??
+    (packageProcess ? `${packageProcess[1]}/${packageProcess[2]}` : undefined);
   if (entry === MIGRATE_ENTRY) {
     const names = [...(readText('scripts/migrate.ts') ?? '').matchAll(/variable: '([A-Z][A-Z0-9_]*)'/g)].map(
       (match) => match[1]!,
@@ -155,7 +168,9 @@ async function loadService(entry: string): Promise<Service | undefined> {
   if (!dir) return undefined;
   const cached = services.get(dir);
   if (cached) return cached;
-  const configFile = path.join(root, dir, 'src/config.ts');
+  const configFile = packageProcess
+    ? path.join(root, packageProcess[1]!, 'src', packageProcess[2]!, 'config.ts')
+    : path.join(root, dir, 'src/config.ts');
   if (!existsSync(configFile)) {
     fail(dir, 'has no src/config.ts to check its environment against');
     return undefined;

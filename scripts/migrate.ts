@@ -1,6 +1,8 @@
 import { createDataSource, createLogger, loadConfig, openDatabase } from '@brokerage/common';
 import { listingsConfigSchema } from '../subgraphs/listings/src/config';
 import { listingsDatabase } from '../subgraphs/listings/src/db';
+import { notificationsConfigSchema } from '../subgraphs/notifications/src/config';
+import { notificationsDatabase } from '../subgraphs/notifications/src/db';
 import { ordersConfigSchema } from '../subgraphs/orders/src/config';
 import { ordersDatabase } from '../subgraphs/orders/src/db';
 import { stocksConfigSchema } from '../subgraphs/stocks/src/config';
@@ -10,7 +12,8 @@ import { usersDatabase } from '../subgraphs/users/src/db';
 
 // `npm run migrate`: applies each owning service's pending migrations, exactly as the service does
 // when it starts, as the service's own role (which owns its database: `npm run provision` first). Database URLs come from USERS_DATABASE_URL,
-// LISTINGS_DATABASE_URL, STOCKS_DATABASE_URL and ORDERS_DATABASE_URL (each service reads its own as DATABASE_URL).
+// LISTINGS_DATABASE_URL, STOCKS_DATABASE_URL, ORDERS_DATABASE_URL and NOTIFICATIONS_DATABASE_URL
+// (each service reads its own as DATABASE_URL).
 
 const logger = createLogger({ service: 'migrate' });
 
@@ -19,6 +22,12 @@ const databases = [
   { name: 'listings', schema: listingsConfigSchema, variable: 'LISTINGS_DATABASE_URL', ...listingsDatabase },
   { name: 'stocks', schema: stocksConfigSchema, variable: 'STOCKS_DATABASE_URL', ...stocksDatabase },
   { name: 'orders', schema: ordersConfigSchema, variable: 'ORDERS_DATABASE_URL', ...ordersDatabase },
+  {
+    name: 'notifications',
+    schema: notificationsConfigSchema,
+    variable: 'NOTIFICATIONS_DATABASE_URL',
+    ...notificationsDatabase,
+  },
 ];
 
 async function main() {

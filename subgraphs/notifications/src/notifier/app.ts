@@ -54,11 +54,7 @@ export function createApp(config: NotifierConfig, logger: Logger): NotifierApp {
     allowList: config.WEBHOOK_ALLOWED_HOSTS,
     allowHttp: config.NODE_ENV === 'development',
   });
-  const sender = new WebhookSender(
-    guard,
-    config.WEBHOOK_TIMEOUT_MS,
-    config.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
-  );
+  const sender = new WebhookSender(guard, config.WEBHOOK_TIMEOUT_MS);
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   const started: Array<[string, () => Promise<unknown>]> = [];
 
