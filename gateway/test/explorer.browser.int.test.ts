@@ -57,6 +57,42 @@ describeInBrowser('the offline explorer in a real browser', () => {
     expect(failedRequests).toEqual([]);
   });
 
+  it('signs in from the form, puts the token into the headers and runs a query as that user', async () => {
+    await api.expectData(
+      stack.gatewayUrl,
+      'mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken } }',
+      {
+        input: { username: 'explorer_person', password: 'explorer person password', name: 'Explorer Person' },
+      },
+    );
+    const page = await browser.newPage();
+    // Only the signed-in caller gets an answer to me; anonymous, it is null.
+    await page.goto(
+      `${stack.gatewayUrl.replace(/\/graphql$/, '/graphiql')}?query=${encodeURIComponent('{ me { name credit } }')}` +
+        `&headers=${encodeURIComponent(JSON.stringify({ 'X-Kept': 'yes' }))}`,
+    );
+    const form = page.locator('#sign-in');
+    const status = page.locator('#sign-in-status');
+    await form.getByPlaceholder('username').fill('explorer_person');
+    await form.getByPlaceholder('password').fill('not the password at all');
+    await form.getByRole('button', { name: 'Sign in' }).click();
+    await status.getByText('INVALID_CREDENTIALS').waitFor({ timeout: 20_000 });
+
+    await form.getByPlaceholder('password').fill('explorer person password');
+    await form.getByRole('button', { name: 'Sign in' }).click();
+    await status.getByText('Signed in as Explorer Person').waitFor({ timeout: 20_000 });
+    await page.getByText('Headers', { exact: true }).click();
+    const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor').last();
+    await headersEditor.getByText('Bearer ey').waitFor({ timeout: 20_000 });
+    // What was typed into the headers before stays.
+    expect(await headersEditor.textContent()).toContain('X-Kept');
+
+    await page.locator('.graphiql-execute-button').click();
+    const result = page.locator('.result-window');
+    await result.getByText('"Explorer Person"').waitFor({ timeout: 20_000 });
+    expect(await result.textContent()).toContain('"credit": 0');
+  });
+
   it('runs the orderStatus subscription over WebSocket and shows the order reach its final status', async () => {
     await stack.listStock({ id: '7', symbol: 'browser', name: 'Browser Stock', price: 42 });
     // The owner's token, as a user pastes it into the explorer's headers editor.
