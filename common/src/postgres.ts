@@ -25,6 +25,17 @@ export function databaseName(url: string): string {
  */
 export async function ensureDatabase(url: string): Promise<void> {
   const name = databaseName(url);
+  // Connecting to it answers the question without the `postgres` database, which a least-privileged
+  // role may have no right to connect to.
+  const probe = new Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error;
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new Client({ connectionString: admin.toString() });
