@@ -255,6 +255,38 @@ describe('orders through the gateway, with the verifier and the verification API
     expect(await holdings(userId)).toEqual([{ quantity: 2, stock: { symbol: 'stock1' } }]);
   });
 
+  it('moves a holding by both a buy and a sell finished in the same batch of outcomes', async () => {
+    const userId = await createUser(10_000);
+    await finalOrder((await buy(userId, 5)).order.id);
+    // Both stay IN_PROGRESS until the batch below finishes them together, as a batch of
+    // verification outcomes from Kafka can.
+    behaviour.set(userId, { delayMs: 60_000, verified: true });
+    const sold = await sell(userId, 2);
+    const bought = await buy(userId, 4);
+    expect([sold.status, bought.status]).toEqual(['IN_PROGRESS', 'IN_PROGRESS']);
+
+    const dataSource = await openDatabase(
+      createDataSource({ url: stack.databaseUrls.orders, ...ordersDatabase, logger: testLogger('db') }),
+      stack.databaseUrls.orders,
+    );
+    try {
+      const finished = await new OrderTransitions(dataSource, 60_000, 1_000_000).finishMany([
+        { orderId: bought.order.id, status: 'COMPLETED', trace: null },
+        { orderId: sold.order.id, status: 'COMPLETED', trace: null },
+      ]);
+      expect(finished.map(({ status }) => status)).toEqual(['COMPLETED', 'COMPLETED']);
+      const [holding] = await dataSource.query<Array<{ quantity: string; reserved: string }>>(
+        'SELECT quantity::text, reserved::text FROM holdings WHERE user_id = $1 AND stock_id = $2',
+        [userId, STOCK_ID],
+      );
+      // 5 held, 2 sold, 4 bought; the sell's reservation is given back.
+      expect(holding).toEqual({ quantity: '7', reserved: '0' });
+    } finally {
+      await dataSource.destroy();
+    }
+    expect(await holdings(userId)).toEqual([{ quantity: 7, stock: { symbol: 'stock1' } }]);
+  });
+
   it('cancels an IN_PROGRESS buy, returns the credit, and ignores the outcome that arrives later', async () => {
     const userId = await createUser(1_000);
     behaviour.set(userId, { delayMs: 60_000, verified: true });

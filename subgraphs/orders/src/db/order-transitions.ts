@@ -150,19 +150,26 @@ const FINISH_MANY: PreparedStatement = {
                 CASE WHEN side = 'SELL' THEN 'PROCEEDS' WHEN status = 'COMPLETED' THEN 'CAPTURE' ELSE 'RELEASE' END,
                 total, id
            FROM finished WHERE side = 'BUY' OR status = 'COMPLETED'
-       ), bought AS (
+       ), shares AS (
+         SELECT user_id, stock_id,
+                sum(CASE WHEN status <> 'COMPLETED' THEN 0 WHEN side = 'BUY' THEN quantity ELSE -quantity END) AS quantity,
+                sum(CASE WHEN side = 'SELL' THEN quantity ELSE 0 END) AS released
+           FROM finished WHERE side = 'SELL' OR status = 'COMPLETED' GROUP BY user_id, stock_id
+       ), held AS (
+         SELECT holdings.user_id, holdings.stock_id FROM holdings JOIN shares USING (user_id, stock_id)
+          ORDER BY holdings.user_id, holdings.stock_id FOR UPDATE OF holdings
+       ), moved AS (
+         UPDATE holdings SET quantity = holdings.quantity + shares.quantity,
+                reserved = holdings.reserved - shares.released, updated_at = now()
+           FROM shares JOIN held USING (user_id, stock_id)
+          WHERE holdings.user_id = shares.user_id AND holdings.stock_id = shares.stock_id
+       ), opened AS (
          INSERT INTO holdings (user_id, stock_id, quantity)
-         SELECT user_id, stock_id, sum(quantity) FROM finished
-          WHERE side = 'BUY' AND status = 'COMPLETED' GROUP BY user_id, stock_id ORDER BY user_id, stock_id
+         SELECT user_id, stock_id, quantity FROM shares
+          WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.user_id = shares.user_id AND held.stock_id = shares.stock_id)
+          ORDER BY user_id, stock_id
          ON CONFLICT (user_id, stock_id)
            DO UPDATE SET quantity = holdings.quantity + excluded.quantity, updated_at = now()
-       ), sold AS (
-         UPDATE holdings SET reserved = holdings.reserved - s.reserved, quantity = holdings.quantity - s.taken,
-                updated_at = now()
-           FROM (SELECT user_id, stock_id, sum(quantity) AS reserved,
-                        sum(CASE WHEN status = 'COMPLETED' THEN quantity ELSE 0 END) AS taken
-                   FROM finished WHERE side = 'SELL' GROUP BY user_id, stock_id) s
-          WHERE holdings.user_id = s.user_id AND holdings.stock_id = s.stock_id
        ), announced AS (
          INSERT INTO outbox (order_id, kind, status, message, at, trace_context)
          SELECT id, 'status', status, message, updated_at, trace_context FROM finished ORDER BY id
