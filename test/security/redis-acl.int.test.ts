@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createRedis, type Redis } from '@brokerage/common';
 import { defaultStoreNames, storeAccess, type ServiceName } from '../../common/src/store-access';
+import { RateLimiter } from '../../gateway/src/security/rate-limiter';
+import { PriceReader } from '../../subgraphs/stocks/src/prices/price-reader';
+import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';
 import { provisionRedisUser } from '../../scripts/provision-stores';
 import { testLogger, testRedisUrl, uniqueSuffix } from '../support/services';
 
@@ -41,8 +44,8 @@ async function refusal(command: Promise<unknown>): Promise<string | undefined> {
 describe('each service reaches Redis as its own ACL user, limited to its keys and channels', () => {
   let admin: Redis;
   const clients: Redis[] = [];
-  const as = (service: ServiceName) => {
-    const client = createRedis({ url: serviceUrl(service), keyPrefix: '', logger: testLogger('redis') });
+  const as = (service: ServiceName, keyPrefix = '') => {
+    const client = createRedis({ url: serviceUrl(service), keyPrefix, logger: testLogger('redis') });
     clients.push(client);
     return client;
   };
@@ -154,5 +157,32 @@ describe('each service reaches Redis as its own ACL user, limited to its keys an
     expect(await received).toBe('{"time":["090100"]}');
     expect(await refusal(as('orders').publish(channel, 'forged'))).toMatch(/^NOPERM/);
     expect(await refusal(as('stocks').publish(channel, 'forged'))).toMatch(/^NOPERM/);
+  });
+
+  it("runs each service's own Redis code under its user", async () => {
+    // The ingestor writes a minute and announces it, the gateway hears it, the stocks subgraph reads it.
+    const listener = as('gateway');
+    const announced = new Promise<string>((resolve) =>
+      listener.on('message', (_channel, message) => resolve(message)),
+    );
+    await listener.subscribe(`${names.redis.pricePointsChannelPrefix}acl9`);
+    const store = new MinuteSeriesStore(as('price-ingestor', names.redis.pricesKeyPrefix), {
+      pointsChannelPrefix: names.redis.pricePointsChannelPrefix,
+    });
+    await store.apply([
+      { stockId: '9', symbol: 'acl9', date: '20261121', time: '090000', seq: 1, price: 1234 },
+    ]);
+    expect(JSON.parse(await announced)).toMatchObject({ symbol: 'acl9', price: [1234] });
+    const reader = new PriceReader(as('stocks', names.redis.pricesKeyPrefix), 'Asia/Tehran');
+    expect(await reader.lastPrices(['acl9'])).toEqual([expect.objectContaining({ price: 1234 })]);
+
+    // The gateway's rate limit runs its script over its own keys.
+    const limiter = new RateLimiter(as('gateway'), {
+      limit: 1,
+      windowMs: 60_000,
+      keyPrefix: names.redis.rateLimitPrefix,
+    });
+    expect((await limiter.consume('user:9')).allowed).toBe(true);
+    expect((await limiter.consume('user:9')).allowed).toBe(false);
   });
 });
