@@ -3,6 +3,7 @@ import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import {
   ANONYMOUS,
   CALLER_TOKEN_HEADER,
+  ErrorCode,
   REQUEST_ID_HEADER,
   type InternalTokens,
   type RequestContext,
@@ -39,7 +40,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     if (requestId) request.http?.headers.set(REQUEST_ID_HEADER, requestId);
   }
 
+  /**
+   * A subgraph that cannot be reached, drops the connection or does not answer in time (a replica
+   * that died or is starting, a network fault) is an outage the client waits out and retries:
+   * DEPENDENCY_UNAVAILABLE, not an internal error. Answers the subgraph did give pass as they are.
+   */
+  override async process(options: GraphQLDataSourceProcessOptions<RequestContext>) {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      if (error instanceof GraphQLError) throw error;
+      throw unavailable(error);
+    }
+  }
+
   override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    // A proxy or load balancer in front of the subgraph found no replica to answer.
+    if (response.status === 502 || response.status === 503 || response.status === 504) {
+      return unavailable(new Error(`HTTP ${response.status} from the subgraph`));
+    }
     if (response.status === 400) {
       const body = (await this.parseBody(response.clone())) as SubgraphErrorBody | string | undefined;
       const first = typeof body === 'object' ? body.errors?.[0] : undefined;
@@ -50,4 +69,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     }
     return super.errorFromResponse(response);
   }
+}
+
+function unavailable(cause: unknown): GraphQLError {
+  return new GraphQLError('A service this operation needs is unavailable; try again shortly', {
+    extensions: { code: ErrorCode.DEPENDENCY_UNAVAILABLE },
+    originalError: cause instanceof Error ? cause : new Error(String(cause)),
+  });
 }
