@@ -13,8 +13,9 @@ export const usersConfigSchema = subgraphConfigSchema
     /**
      * The private keys that sign access tokens, as a JWK set `{"keys": [...]}` (ES256 or EdDSA, each
      * with a `kid`): the first signs, all are published at `/.well-known/jwks.json`. Required in
-     * production; elsewhere a key is generated at start (tokens then last until a restart).
-     * `npm run token -- --new-signing-key` prints a new key.
+     * production (`npm run token -- --new-signing-key` prints a key). Unset outside production, or
+     * `generate-at-start` anywhere (one replica only: docker compose), a key is generated at start
+     * and the tokens it signed stop working when the process restarts.
      */
     ACCESS_TOKEN_SIGNING_KEYS: z.preprocess(
       (value) => (value === '' ? undefined : value),

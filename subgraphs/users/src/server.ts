@@ -25,13 +25,17 @@ export const typeDefs = readFileSync(path.join(__dirname, '../schema.graphql'), 
 /** Where the public keys of access tokens are served; the gateway's JWT_JWKS_URL points here. */
 export const JWKS_PATH = '/.well-known/jwks.json';
 
-/** The signing keys from config, or (outside production, where config requires them) a new one. */
+/** Asks for a key generated at start, where config would otherwise require a key set. */
+export const GENERATE_AT_START = 'generate-at-start';
+
+/** The signing keys from config, or a new one (see ACCESS_TOKEN_SIGNING_KEYS in config). */
 async function signingKeys(config: UsersConfig, logger: Logger): Promise<SigningKeySet> {
-  if (config.ACCESS_TOKEN_SIGNING_KEYS) return SigningKeySet.fromJson(config.ACCESS_TOKEN_SIGNING_KEYS);
+  const configured = config.ACCESS_TOKEN_SIGNING_KEYS;
+  if (configured && configured !== GENERATE_AT_START) return SigningKeySet.fromJson(configured);
   const keys = await SigningKeySet.generate();
   logger.warn(
     { kid: keys.currentKid },
-    'access tokens are signed with a key generated at start (no ACCESS_TOKEN_SIGNING_KEYS): they end with this process',
+    'access tokens are signed with a key generated at start: they stop working when this process ends',
   );
   return keys;
 }
