@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { consumerGaveUp, createKafka, loadConfig, OrderTopics, TopicNames } from '@brokerage/common';
+import {
+  consumerGaveUp,
+  createKafka,
+  ensureTopics,
+  loadConfig,
+  OrderTopics,
+  topicConfig,
+  TopicNames,
+} from '@brokerage/common';
 import type { Kafka, Producer } from 'kafkajs';
 import { storeAccess } from '../../common/src/store-access';
 import { ordersConfigSchema } from '../../subgraphs/orders/src/config';
@@ -92,6 +100,16 @@ describe('each service reaches Kafka as its own SCRAM user, writing only the top
   }, 60_000);
 
   it('lets the orders service write its own topic and refuses it the topics of others', async () => {
+    // What the orders service does at start: make sure of its topics (all made by provisioning).
+    await ensureTopics(
+      orders,
+      [
+        OrderTopics.verificationRequests,
+        OrderTopics.verificationOutcomes,
+        OrderTopics.statusChanges,
+        TopicNames.priceQuotes,
+      ].map((topic) => topicConfig(topic)),
+    );
     const sender = await producer(orders);
     const [written] = await sender.send({
       topic: OrderTopics.verificationRequests,
