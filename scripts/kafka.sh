@@ -292,7 +292,7 @@ cluster() {
 }
 
 # Creates or updates a SCRAM user on a running cluster (`npm run provision` calls it: kafkajs cannot):
-# the credential file holds `SCRAM-SHA-256=[iterations=8192,password=...]`; KAFKA_ADMIN_BOOTSTRAP
+# the credential file holds `SCRAM-SHA-256=iterations=8192,password=...`; KAFKA_ADMIN_BOOTSTRAP
 # and KAFKA_ADMIN_CONFIG (a client properties file) reach the cluster as a super user.
 scram_user() {
   fetch
