@@ -22,29 +22,33 @@ export class WebhookReceiver {
   private readonly server: http.Server;
   private readonly hanging = new Set<http.ServerResponse>();
 
-  constructor(public answer: (index: number) => Answer) {
+  /** Where a 3xx answer points (its Location header). */
+  redirectTo: string | undefined;
+
+  constructor(public answer: (index: number, body: string) => Answer) {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const index = this.received.length;
-        this.received.push({
-          body: Buffer.concat(chunks).toString('utf8'),
-          headers: req.headers,
-          receivedAt: Date.now(),
-        });
+        const body = Buffer.concat(chunks).toString('utf8');
+        this.received.push({ body, headers: req.headers, receivedAt: Date.now() });
         this.open += 1;
         this.maxOpen = Math.max(this.maxOpen, this.open);
         res.once('close', () => {
           this.open -= 1;
           this.hanging.delete(res);
         });
-        const answer = this.answer(index);
+        const answer = this.answer(index, body);
         if (answer === 'hang') {
           this.hanging.add(res);
           return;
         }
-        res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'not now');
+        const location =
+          answer >= 300 && answer < 400 && this.redirectTo ? { location: this.redirectTo } : {};
+        res
+          .writeHead(answer, { 'content-type': 'text/plain', ...location })
+          .end(answer < 300 ? 'ok' : 'not now');
       });
     });
   }
