@@ -6,6 +6,7 @@ import { run as federatedMix } from './federated-mix';
 import { run as federatedRead } from './federated-read';
 import { run as orderStatusDelivery } from './order-status-delivery';
 import { run as priceIngestion } from './price-ingestion';
+import { run as priceStream } from './price-stream';
 import { formatFigure, formatRatio, quick, reported, root, runStandalone } from './support';
 import { run as verifier } from './verifier';
 
@@ -20,6 +21,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   verifier,
   buy,
   'order-status-delivery': orderStatusDelivery,
+  'price-stream': priceStream,
   'federated-read': federatedRead,
   'federated-mix': federatedMix,
   'deep-pages': deepPages,

@@ -50,6 +50,8 @@ export interface BenchStack {
   gatewayEnv: Record<string, string>;
   /** The stocks subgraph's Redis key prefix for price series. */
   pricesKeyPrefix: string;
+  /** Where the gateway hears new price points (priceChanged), as the ingestor announces them. */
+  pricePointsChannelPrefix: string;
   stop(): Promise<void>;
 }
 
@@ -96,10 +98,17 @@ export async function startBenchStack(
     STATUS_CHANGES_TOPIC: `bench.${suffix}.status`,
     PRICES_TOPIC: `bench.${suffix}.prices`,
   };
+  // The stocks service announces listings on a topic of the run's own.
+  const stockListingsTopic = `bench.${suffix}.stock-listings`;
   await ensureTopics(
     kafka,
-    Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+    [...Object.values(topics), stockListingsTopic].map((topic) => ({
+      topic,
+      numPartitions: 3,
+      replicationFactor: 1,
+    })),
   );
+  const pricePointsChannelPrefix = `bench:${suffix}:price-points:`;
   const databases = {
     users: `postgres://postgres@127.0.0.1:5432/bench_users_${suffix}`,
     stocks: `postgres://postgres@127.0.0.1:5432/bench_stocks_${suffix}`,
@@ -137,7 +146,9 @@ export async function startBenchStack(
     redis.disconnect();
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin
+      .deleteTopics({ topics: [...Object.values(topics), stockListingsTopic] })
+      .catch(() => undefined);
     await admin.disconnect();
   };
   try {
@@ -148,6 +159,8 @@ export async function startBenchStack(
       ...production,
       DATABASE_URL: databases.stocks,
       PRICES_KEY_PREFIX: pricesKeyPrefix,
+      KAFKA_BROKERS: brokers.join(','),
+      STOCK_LISTINGS_TOPIC: stockListingsTopic,
     });
     processes.push(stocks);
     await stocks.ready(60_000);
@@ -215,6 +228,7 @@ export async function startBenchStack(
       SUBGRAPH_ORDERS_URL: subgraphUrls.orders!,
       SUBGRAPH_LISTINGS_URL: subgraphUrls.listings ?? 'http://127.0.0.1:9/graphql',
       ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
+      PRICE_POINTS_CHANNEL_PREFIX: pricePointsChannelPrefix,
     };
     const gateway = await spawnBenchService('gateway/src/index.ts', gatewayEnv);
     processes.push(gateway);
@@ -263,6 +277,7 @@ export async function startBenchStack(
       subgraphUrls,
       gatewayEnv,
       pricesKeyPrefix,
+      pricePointsChannelPrefix,
       stop,
     };
   } catch (error) {

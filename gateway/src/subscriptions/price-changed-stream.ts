@@ -97,6 +97,50 @@ export function createPriceChangedStreams(options: PriceChangedStreamsOptions) {
     registers: [options.registry],
   });
 
+  /** The points of an announcement, made once for every subscriber that hears it. */
+  const pointsOf = new WeakMap<PricePointsEvent, PricePoint[]>();
+  const eventPoints = (event: PricePointsEvent): PricePoint[] => {
+    let points = pointsOf.get(event);
+    if (!points) {
+      points = event.time.map((time, index) => ({
+        symbol: event.symbol,
+        price: event.price[index]!,
+        at: fromExchangeMoment({ date: event.date, time }, options.timeZone).toISOString(),
+      }));
+      pointsOf.set(event, points);
+    }
+    return points;
+  };
+  /**
+   * A point rendered for an operation (its document, shared by every subscription of the same text,
+   * and its variables): subscribers of the same operation share one execution per point.
+   */
+  const rendered = new WeakMap<PricePoint, WeakMap<DocumentNode, Map<string, Result>>>();
+  const render = (point: PricePoint, args: ExecutionArgs, variablesKey: string): Result => {
+    let byDocument = rendered.get(point);
+    if (!byDocument) {
+      byDocument = new WeakMap();
+      rendered.set(point, byDocument);
+    }
+    let byVariables = byDocument.get(args.document);
+    if (!byVariables) {
+      byVariables = new Map();
+      byDocument.set(args.document, byVariables);
+    }
+    let result = byVariables.get(variablesKey);
+    if (!result) {
+      result = executeSync({
+        schema: args.schema,
+        document: args.document,
+        operationName: args.operationName,
+        variableValues: args.variableValues ?? undefined,
+        rootValue: { priceChanged: point },
+      });
+      byVariables.set(variablesKey, result);
+    }
+    return result;
+  };
+
   return function priceChangedStream(
     args: ExecutionArgs,
     read: SubscriberRead,
@@ -122,6 +166,7 @@ export function createPriceChangedStreams(options: PriceChangedStreamsOptions) {
     if (symbols.some((symbol) => !SYMBOL.test(symbol)))
       return { errors: [badInput('each symbol must be 1 to 32 letters, digits or underscores')] };
 
+    const variablesKey = `${args.operationName ?? ''} ${JSON.stringify(args.variableValues ?? {})}`;
     let done = false;
     let wake: (() => void) | undefined;
     let readNeeded = true;
@@ -141,10 +186,7 @@ export function createPriceChangedStreams(options: PriceChangedStreamsOptions) {
       if (!event) {
         readNeeded = true;
       } else {
-        event.time.forEach((time, index) => {
-          const at = fromExchangeMoment({ date: event.date, time }, options.timeZone).toISOString();
-          enqueue({ symbol: event.symbol, price: event.price[index]!, at });
-        });
+        for (const point of eventPoints(event)) enqueue(point);
       }
       wake?.();
     };
@@ -233,13 +275,7 @@ export function createPriceChangedStreams(options: PriceChangedStreamsOptions) {
             delivered.inc();
             return {
               done: false,
-              value: executeSync({
-                schema: args.schema,
-                document: args.document,
-                operationName: args.operationName,
-                variableValues: args.variableValues ?? undefined,
-                rootValue: { priceChanged: point },
-              }),
+              value: render(point, args, variablesKey),
             };
           }
           await new Promise<void>((resolve) => (wake = resolve));
