@@ -422,6 +422,15 @@ async function checkCompose(file: string, image: Image): Promise<Map<string, str
   if (!/controller/.test(str(obj(kafka.environment).KAFKA_PROCESS_ROLES) ?? ''))
     fail(`${where} kafka`, 'is not in KRaft mode (KAFKA_PROCESS_ROLES has no controller)');
 
+  // The broker's JMX exporter reads the same metrics in compose (over JMX) as in cluster mode (agent).
+  const agentRules = readText('infra/kafka/jmx-exporter.yml');
+  const remoteRules = readText('infra/kafka/jmx-exporter-remote.yml');
+  if (agentRules !== undefined && remoteRules !== undefined) {
+    const { hostPort, ...remote } = obj(parse(remoteRules) as unknown);
+    if (hostPort !== 'kafka:9101' || JSON.stringify(remote) !== JSON.stringify(parse(agentRules)))
+      fail('infra/kafka/jmx-exporter-remote.yml', 'should be jmx-exporter.yml plus hostPort: kafka:9101');
+  }
+
   // Prometheus scrapes every service that serves /metrics, at the port it listens on.
   const prometheusText = readText('infra/prometheus/prometheus.yml');
   if (prometheusText !== undefined) {

@@ -13,7 +13,8 @@
 #
 # Cluster mode (`npm run dev -- --cluster`, the chaos test): three nodes, each a broker and a
 # controller (quorum of three), replication factor 3, min.insync.replicas 2, on 127.0.0.1:19092,
-# 19094 and 19096 (KAFKA_CLUSTER_PORT moves them), data under .kafka-cluster/node-N.
+# 19094 and 19096 (KAFKA_CLUSTER_PORT moves them), Prometheus metrics on 19098, 19099 and 19100,
+# data under .kafka-cluster/node-N.
 #
 #   scripts/kafka.sh cluster start|stop|status|reset   the whole cluster, as above
 #   scripts/kafka.sh cluster brokers                   print its bootstrap list
@@ -37,6 +38,8 @@ START_TIMEOUT_S=${KAFKA_START_TIMEOUT_S:-90}
 PID_FILE=$STATE_DIR/kafka.pid
 LOG_FILE=$STATE_DIR/kafka.log
 TEMPLATE=$ROOT/infra/kafka/server.properties.in
+# Where the broker serves Prometheus metrics (JMX exporter agent); none when empty.
+METRICS_PORT=${KAFKA_METRICS_PORT:-}
 NODE_ID=1
 VOTERS=
 
@@ -55,7 +58,20 @@ running_pid() {
   kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
+JMX_EXPORTER_VERSION=1.0.1
+JMX_EXPORTER_JAR=$CACHE_DIR/agent/jmx_prometheus_javaagent-$JMX_EXPORTER_VERSION.jar
+
+# The Prometheus JMX exporter agent, for brokers started with a metrics port (KAFKA_METRICS_PORT).
+fetch_metrics_agent() {
+  if [[ -f $JMX_EXPORTER_JAR ]]; then return 0; fi
+  log "fetching io.prometheus.jmx:jmx_prometheus_javaagent:$JMX_EXPORTER_VERSION into $CACHE_DIR/agent"
+  mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$CACHE_DIR/m2" dependency:copy \
+    -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$JMX_EXPORTER_VERSION" \
+    -DoutputDirectory="$CACHE_DIR/agent"
+}
+
 fetch() {
+  if [[ -n $METRICS_PORT ]]; then fetch_metrics_agent; fi
   if [[ -f $CACHE_DIR/libs/.complete ]]; then return 0; fi
   command -v mvn >/dev/null || { log "Maven (mvn) is needed to fetch the broker jars"; exit 1; }
   command -v java >/dev/null || { log "Java 17+ is needed to run the broker"; exit 1; }
@@ -69,10 +85,14 @@ fetch() {
   mv "$CACHE_DIR/libs.tmp" "$CACHE_DIR/libs"
 }
 
+# JAVA_ARGS for a tool (java_cmd) or, with `broker`, for the broker itself (with its metrics agent).
 java_args() {
-  local heap
+  local heap agent=()
   read -r -a heap <<<"$HEAP"
-  JAVA_ARGS=("${heap[@]}" -XX:+UseG1GC -Djava.awt.headless=true
+  if [[ ${1:-} == broker && -n $METRICS_PORT ]]; then
+    agent=("-javaagent:$JMX_EXPORTER_JAR=127.0.0.1:$METRICS_PORT:$ROOT/infra/kafka/jmx-exporter.yml")
+  fi
+  JAVA_ARGS=("${heap[@]}" "${agent[@]}" -XX:+UseG1GC -Djava.awt.headless=true
     "-Dlog4j.configuration=file:$ROOT/infra/kafka/log4j.properties" -cp "$CACHE_DIR/libs/*")
 }
 
@@ -142,7 +162,7 @@ start() {
 launch() {
   log "starting on 127.0.0.1:$PORT (log: $LOG_FILE)"
   # setsid: the broker must outlive the shell that started it and ignore its terminal's Ctrl-C.
-  java_args
+  java_args broker
   setsid java "${JAVA_ARGS[@]}" kafka.Kafka "$STATE_DIR/server.properties" >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   local deadline=$((SECONDS + START_TIMEOUT_S))
@@ -202,6 +222,7 @@ select_node() {
   DATA_DIR=$STATE_DIR/data
   PORT=$((CLUSTER_PORT + 2 * (n - 1)))
   CONTROLLER_PORT=$((PORT + 1))
+  METRICS_PORT=$((CLUSTER_PORT + 5 + n))
   PID_FILE=$STATE_DIR/kafka.pid
   LOG_FILE=$STATE_DIR/kafka.log
   TEMPLATE=$ROOT/infra/kafka/cluster.properties.in
@@ -239,6 +260,7 @@ cluster() {
   case $command in
     start)
       fetch
+      fetch_metrics_agent
       (select_node 1 && cluster_id >/dev/null)
       local pids=() i
       for ((i = 1; i <= CLUSTER_NODES; i++)); do
@@ -282,6 +304,7 @@ cluster() {
       ;;
     start-node)
       fetch
+      fetch_metrics_agent
       cluster_launch_node "$n"
       ;;
     *)

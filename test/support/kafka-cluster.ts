@@ -18,6 +18,8 @@ export interface KafkaCluster {
   wipe(node: number): Promise<void>;
   /** Starts node N again (formatted afresh when its data was deleted); resolves once it serves. */
   startNode(node: number): Promise<void>;
+  /** Where each node (1 to 3, in order) serves Prometheus metrics. */
+  metricsTargets: string[];
   /** The broker id (= node) of each broker's port. */
   nodeOf(broker: string): number;
   destroy(): Promise<void>;
@@ -28,15 +30,15 @@ export interface KafkaCluster {
  * own data, for tests that kill and wipe brokers without disturbing the suites beside them.
  */
 export async function startKafkaCluster(): Promise<KafkaCluster> {
-  // Six consecutive ports (a broker and a controller port per node) that are free now.
+  // Nine consecutive ports (broker, controller and metrics port per node) that are free now.
   let base = 0;
   for (let attempt = 0; attempt < 20 && base === 0; attempt++) {
     const candidate = await freePort();
     if (candidate > 65_000) continue;
-    const free = await Promise.all([1, 2, 3, 4, 5].map((offset) => portIsFree(candidate + offset)));
+    const free = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((offset) => portIsFree(candidate + offset)));
     if (free.every(Boolean)) base = candidate;
   }
-  if (base === 0) throw new Error('no six consecutive free ports for the Kafka cluster');
+  if (base === 0) throw new Error('no nine consecutive free ports for the Kafka cluster');
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'kafka-cluster-'));
   const { KAFKA_BROKERS: _shared, ...env } = process.env;
   const clusterEnv = {
@@ -51,6 +53,7 @@ export async function startKafkaCluster(): Promise<KafkaCluster> {
   const ports = [base, base + 2, base + 4];
   return {
     brokers: ports.map((port) => `127.0.0.1:${port}`).join(','),
+    metricsTargets: [6, 7, 8].map((offset) => `127.0.0.1:${base + offset}`),
     kill: async (node) => void (await cluster('kill', String(node))),
     wipe: async (node) => void (await cluster('wipe', String(node))),
     startNode: async (node) => void (await cluster('start-node', String(node))),
