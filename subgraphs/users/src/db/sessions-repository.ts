@@ -38,6 +38,12 @@ export class SessionsRepository {
   /** Starts a session for the user and issues its first refresh token. */
   start(userId: string, ttlSeconds: number, manager?: EntityManager): Promise<IssuedRefreshToken> {
     const run = async (tx: EntityManager) => {
+      // The user's ended sessions go (their refresh tokens with them): a token of one is then
+      // unknown rather than revoked, which is answered the same, so nothing piles up per user.
+      await tx.query(
+        'DELETE FROM sessions WHERE user_id = $1 AND (revoked_at IS NOT NULL OR expires_at <= now())',
+        [userId],
+      );
       const [session] = await tx.query<Array<{ id: string; expires_at: Date }>>(
         `INSERT INTO sessions (user_id, expires_at) VALUES ($1, now() + make_interval(secs => $2))
          RETURNING id, expires_at`,

@@ -25,7 +25,7 @@ export class SignIn1733400000000 implements MigrationInterface {
         revoked_at timestamptz,
         revoked_reason text CHECK (revoked_reason IN ('SIGN_OUT', 'SIGN_OUT_EVERYWHERE', 'PASSWORD_CHANGED', 'REFRESH_TOKEN_REUSED', 'CREDENTIALS_RESET'))
       )`);
-    await runner.query('CREATE INDEX sessions_user_idx ON sessions (user_id) WHERE revoked_at IS NULL');
+    await runner.query('CREATE INDEX sessions_user_idx ON sessions (user_id)');
     await runner.query(`
       CREATE TABLE refresh_tokens (
         token_hash bytea PRIMARY KEY CHECK (octet_length(token_hash) = 32),
