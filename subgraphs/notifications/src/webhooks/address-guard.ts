@@ -1,4 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
 /**
@@ -143,14 +144,33 @@ export class RefusedUrlError extends Error {
   }
 }
 
-export type Resolve = (hostname: string) => Promise<LookupAddress[]>;
+/** Every address of a host name; `allowListed` says the allow-list names it. */
+export type Resolve = (hostname: string, allowListed: boolean) => Promise<LookupAddress[]>;
 
-export const resolveAll: Resolve = (hostname) =>
-  new Promise((resolve, reject) =>
-    dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) =>
-      error ? reject(error) : resolve(addresses),
-    ),
-  );
+// Queried with c-ares over the network, not getaddrinfo: getaddrinfo blocks one of libuv's four
+// threadpool threads for as long as a dead name server keeps it, so a few endpoints with broken
+// DNS would stall every other endpoint's lookups (and the process's file and crypto work).
+const resolver = new Resolver({ timeout: 2_000, tries: 2 });
+
+/**
+ * Public names through DNS (A and AAAA, with a bounded wait); allow-listed ones through the
+ * system's resolver, which also reads /etc/hosts (`localhost`, names of a local network).
+ */
+export const resolveAll: Resolve = async (hostname, allowListed) => {
+  if (allowListed)
+    return new Promise((resolve, reject) =>
+      dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) =>
+        error ? reject(error) : resolve(addresses),
+      ),
+    );
+  const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
+  const addresses: LookupAddress[] = [
+    ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+    ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
+  ];
+  if (addresses.length === 0) throw new Error(`${hostname} has no address`);
+  return addresses;
+};
 
 export interface AddressGuardOptions {
   allowList: AllowList;
@@ -211,14 +231,15 @@ export class AddressGuard {
         throw new RefusedUrlError('ADDRESS', `${host} is a private, loopback or link-local address`);
       return [{ address: host, family: isIP(host) }];
     }
+    const allowListed = this.options.allowList.allowsHost(host);
     let addresses: LookupAddress[];
     try {
-      addresses = await this.resolve(host);
+      addresses = await this.resolve(host, allowListed);
     } catch {
       throw new RefusedUrlError('UNRESOLVABLE', `${host} does not resolve`);
     }
     if (addresses.length === 0) throw new RefusedUrlError('UNRESOLVABLE', `${host} does not resolve`);
-    if (this.options.allowList.allowsHost(host)) return addresses;
+    if (allowListed) return addresses;
     const blocked = addresses.find(({ address }) => !this.allowsAddress(address));
     if (blocked)
       throw new RefusedUrlError(
