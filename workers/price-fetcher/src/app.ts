@@ -26,6 +26,8 @@ import { StockList } from './stock-list';
 export interface PriceFetcherApp {
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
+  /** Settles if following the stocks service's list fails for good: the process should then exit. */
+  failed?: Promise<Error>;
 }
 
 export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetcherApp {
@@ -110,6 +112,7 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
   }
 
   return {
+    ...(follower ? { failed: follower.failed } : {}),
     async start() {
       await ensureTopics(kafka, [topicConfig(config.PRICES_TOPIC, 3, config.KAFKA_REPLICATION_FACTOR)]);
       // The listings topic is the stocks service's: it creates it (compacted) at its start, which

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  consumerGaveUp,
   decodeJson,
   InternalTokens,
   STOCK_LISTINGS_QUERY,
@@ -37,12 +38,15 @@ export interface ListingsFollowerOptions {
 export class ListingsFollower {
   private readonly consumer: Consumer;
   private stopped = false;
+  /** Settles if the consumer gives up for good: the list would no longer follow, so the process should exit. */
+  readonly failed: Promise<Error>;
 
   constructor(private readonly options: ListingsFollowerOptions) {
     this.consumer = options.kafka.consumer({
       groupId: `${options.groupPrefix}-${randomUUID()}`,
       allowAutoTopicCreation: false,
     });
+    this.failed = consumerGaveUp(this.consumer);
   }
 
   async start(): Promise<void> {
