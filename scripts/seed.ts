@@ -121,8 +121,14 @@ export async function seed(url: string, log: (message: string) => void = console
     }
     if (existing < LISTINGS_PER_USER) log(`seed: ${demo.name} has ${LISTINGS_PER_USER} listings`);
   }
-  const { stocks } = await call<{ stocks: Array<{ id: string }> }>(url, '{ stocks { id } }');
-  for (const stock of DEMO_STOCKS.filter(({ id }) => !stocks.some((listed) => listed.id === id))) {
+  for (const stock of DEMO_STOCKS) {
+    // By id: `stocks` lists the listed ones only, and a delisted demo stock stays delisted.
+    const { stock: known } = await call<{ stock: { id: string } | null }>(
+      url,
+      'query ($id: ID!) { stock(id: $id) { id } }',
+      { id: stock.id },
+    );
+    if (known) continue;
     await call(url, 'mutation ($input: CreateStockInput!) { createStock(input: $input) { id } }', {
       input: stock,
     });
