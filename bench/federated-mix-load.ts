@@ -1,6 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { cpuByPart, cpuPerUnit } from './cpu-accounting';
 import { cpuMsOf, peakRssMbOf } from './federated-read-load';
 import { percentile } from './support';
 
@@ -50,6 +49,8 @@ export interface MixPlan {
   subgraphs?: { users: string; listings: string; orders: string; stocks: string };
   /** Where to write every distinct request's answer, normalised. */
   answersPath: string;
+  /** The processes behind every target: each subgraph's pid, and its databases' name tag. */
+  serving: { pids: Record<string, number>; databaseTag: string };
 }
 
 export interface MixResult {
@@ -64,8 +65,29 @@ export interface MixResult {
   firstFailure?: string;
   cpuMsPerRequest: number;
   peakRssMb: number;
-  /** CPU ms per request of every part of the system over the measured window. */
+  /** CPU ms per request of each subgraph and of their PostgreSQL backends over the measured window. */
   cpuByPart: Array<{ part: string; ms: number }>;
+}
+
+/**
+ * CPU ms so far of the stack's own processes: each subgraph by pid, and the PostgreSQL backends
+ * of its databases (their process title names the database). Processes of the same names that
+ * other runs on the machine start are not counted.
+ */
+function servingCpu({ pids, databaseTag }: MixPlan['serving']): Map<string, number> {
+  const used = new Map(Object.entries(pids).map(([part, pid]) => [part, cpuMsOf(pid)]));
+  let postgres = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (title.startsWith('postgres: ') && title.includes(databaseTag)) postgres += cpuMsOf(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  used.set('PostgreSQL', postgres);
+  return used;
 }
 
 export const MIX_QUERIES = {
@@ -324,12 +346,15 @@ async function main(plan: MixPlan): Promise<MixResult> {
   firstFailure = undefined;
   const pid = plan.kind === 'http' ? plan.pid! : process.pid;
   const cpuBefore = cpuMsOf(pid);
-  const partsBefore = cpuByPart();
+  const partsBefore = servingCpu(plan.serving);
   const started = performance.now();
   const latencies = await drive(plan.seconds);
   const elapsed = (performance.now() - started) / 1_000;
   const all = Object.values(latencies).flat();
-  const parts = cpuPerUnit(partsBefore, cpuByPart(), Math.max(1, all.length));
+  const partsAfter = servingCpu(plan.serving);
+  const parts = [...partsAfter]
+    .map(([part, ms]) => ({ part, ms: (ms - (partsBefore.get(part) ?? 0)) / Math.max(1, all.length) }))
+    .sort((a, b) => b.ms - a.ms);
   const cpuMs = cpuMsOf(pid) - cpuBefore;
   await agent.close();
   return {

@@ -52,6 +52,10 @@ export interface BenchStack {
   pricesKeyPrefix: string;
   /** Where the gateway hears new price points (priceChanged), as the ingestor announces them. */
   pricePointsChannelPrefix: string;
+  /** Each subgraph's process id, for CPU accounting. */
+  subgraphPids: Record<string, number>;
+  /** What every database of this stack has in its name (PostgreSQL backends show it). */
+  databaseTag: string;
   stop(): Promise<void>;
 }
 
@@ -187,6 +191,11 @@ export async function startBenchStack(
       stocks: subgraphUrl(stocks),
       orders: subgraphUrl(orders),
     };
+    const subgraphPids: Record<string, number> = {
+      users: users.child.pid!,
+      stocks: stocks.child.pid!,
+      orders: orders.child.pid!,
+    };
     if (databases.listings) {
       const listings = await spawnBenchService('subgraphs/listings/src/index.ts', {
         ...production,
@@ -196,6 +205,7 @@ export async function startBenchStack(
       processes.push(listings);
       await listings.ready(60_000);
       subgraphUrls.listings = subgraphUrl(listings);
+      subgraphPids.listings = listings.child.pid!;
     }
     if (options.verification) {
       const api = await spawnBenchService('workers/verification-api/src/index.ts', {
@@ -278,6 +288,8 @@ export async function startBenchStack(
       gatewayEnv,
       pricesKeyPrefix,
       pricePointsChannelPrefix,
+      subgraphPids,
+      databaseTag: `_${suffix}`,
       stop,
     };
   } catch (error) {
