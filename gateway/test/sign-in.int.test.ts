@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import {
   loadConfig,
   SessionErrorCode,
@@ -374,9 +376,9 @@ describe('sign-up and sign-in through the gateway', () => {
 
   describe('attempt limits', () => {
     let limited: RunningGateway;
-
-    beforeAll(async () => {
-      limited = await startGateway(
+    // Each test counts in its own gateway's Redis prefix: the address is 127.0.0.1 for all.
+    const startLimited = () =>
+      startGateway(
         loadConfig(gatewayConfigSchema, {
           ...stack.gatewayEnv,
           RATE_LIMIT_KEY_PREFIX: `test.${uniqueSuffix()}.ratelimit:`,
@@ -385,10 +387,54 @@ describe('sign-up and sign-in through the gateway', () => {
         }),
         testLogger('gateway-limited'),
       );
+
+    beforeAll(async () => {
+      limited = await startLimited();
     });
 
     afterAll(async () => {
       await limited?.stop();
+    });
+
+    it('counts every signIn of an operation over graphql-ws, under aliases and in fragments', async () => {
+      const gateway = await startLimited();
+      const client = createClient({
+        url: gateway.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+      });
+      try {
+        const known = username('Socket');
+        await signUp({ username: known, password, name: 'Socket' });
+        // Two attempts in one operation: one inline, one in a named fragment.
+        const query = `mutation ($u: String!, $p: String!) {
+          a: signIn(input: { username: $u, password: $p }) { accessToken }
+          ...Again
+        }
+        fragment Again on Mutation { b: signIn(input: { username: $u, password: $p }) { accessToken } }`;
+        const send = () =>
+          new Promise<api.GraphQLResponse<unknown>>((resolve, reject) => {
+            let result: api.GraphQLResponse<unknown> = {};
+            client.subscribe(
+              { query, variables: { u: known, p: password } },
+              {
+                next: (value) => (result = value as api.GraphQLResponse<unknown>),
+                error: (error) =>
+                  Array.isArray(error)
+                    ? resolve({ errors: error as api.GraphQLResponse<unknown>['errors'] })
+                    : reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+                complete: () => resolve(result),
+              },
+            );
+          });
+        // Attempts 1 and 2 of 3: both sign in.
+        expect(Object.keys((await send()).data ?? {})).toEqual(['a', 'b']);
+        // Attempts 3 and 4: over the username's limit, the whole operation is refused.
+        expect((await send()).errors?.map((error) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
+      } finally {
+        await client.dispose();
+        await gateway.stop();
+      }
     });
 
     const attempt = async (user: string, pass = 'not the password, sorry') => {
