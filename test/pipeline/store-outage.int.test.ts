@@ -1,8 +1,16 @@
-import { CALLER_TOKEN_HEADER, InternalTokens, loadConfig } from '@brokerage/common';
+import { CALLER_TOKEN_HEADER, createKafka, InternalTokens, loadConfig } from '@brokerage/common';
 import { stocksConfigSchema } from '../../subgraphs/stocks/src/config';
 import { start as startStocks } from '../../subgraphs/stocks/src/server';
 import { graphql } from '../support/graphql';
-import { dropDatabases, testDatabaseUrl, testLogger, testRedisUrl, uniqueSuffix } from '../support/services';
+import {
+  deleteTopics,
+  dropDatabases,
+  kafkaBrokers,
+  testDatabaseUrl,
+  testLogger,
+  testRedisUrl,
+  uniqueSuffix,
+} from '../support/services';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
 // A store that cannot be reached is an outage the client waits out, not a bug: the answer comes
@@ -33,6 +41,8 @@ describe('a subgraph whose stores become unreachable', () => {
       DATABASE_URL: viaFront.toString(),
       REDIS_URL: `redis://${redis.address}`,
       PRICES_KEY_PREFIX: `test:${suffix}:prices:`,
+      // The suite's own topic for the stocks service's listing announcements.
+      STOCK_LISTINGS_TOPIC: `test.${suffix}.stock-listings`,
     });
     stocks = await startStocks(config, testLogger('stocks'));
     // Called as the gateway calls it, for an admin (only admins list stocks).
@@ -54,6 +64,10 @@ describe('a subgraph whose stores become unreachable', () => {
     await stocks?.stop();
     await Promise.all([postgres.close(), redis.close()]);
     await dropDatabases(databaseUrl);
+    await deleteTopics(
+      createKafka({ clientId: 'test', brokers: kafkaBrokers(), logger: testLogger('kafka') }),
+      [`test.${suffix}.stock-listings`],
+    ).catch(() => undefined);
   });
 
   it.each([
