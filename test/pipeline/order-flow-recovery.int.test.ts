@@ -82,6 +82,8 @@ describe('order flow recovery', () => {
           DATABASE_URL: databases.stocks,
           REDIS_URL: testRedisUrl,
           PRICES_KEY_PREFIX: pricesKeyPrefix,
+          KAFKA_BROKERS: broker.brokers,
+          STOCK_LISTINGS_TOPIC: `test.${suffix}.stock-listings`,
         }),
         testLogger('stocks'),
       ),
