@@ -7,6 +7,8 @@
 # Only the manifests, so that the dependency layers are rebuilt only when dependencies change.
 FROM scratch AS manifests
 COPY package.json package-lock.json /app/
+# The root postinstall applies these to dependencies (patch-package).
+COPY patches /app/patches/
 COPY common/package.json /app/common/
 COPY gateway/package.json /app/gateway/
 COPY subgraphs/users/package.json /app/subgraphs/users/
@@ -37,6 +39,9 @@ ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
 COPY --from=manifests /app ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# kafkajs as patched by patches/kafkajs+2.2.4.patch (applied in the deps stage, whose install runs
+# the root postinstall; this stage's install runs no scripts).
+COPY --from=deps /app/node_modules/kafkajs node_modules/kafkajs
 COPY schema/supergraph.graphql schema/
 COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/subgraphs/users/dist subgraphs/users/dist

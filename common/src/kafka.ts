@@ -11,7 +11,6 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import { ConfigError, type KafkaSecurityConfig } from './config';
-import './kafka-request-queue';
 import type { Logger } from './logger';
 
 export interface KafkaOptions {
