@@ -11,7 +11,7 @@ import {
 } from '@brokerage/common';
 import type { Consumer } from 'kafkajs';
 import { asAdmin, asUser } from '../../../test/support/auth';
-import { errorCodes, expectData, graphql } from '../../../test/support/graphql';
+import { errorCodes, expectData, graphql, metricTotal } from '../../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';
 import { eventually } from '../../../test/support/price-series';
 import { kafkaBrokers, testLogger, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
@@ -42,6 +42,7 @@ describe('stocks onboard themselves: listing, fetching and delisting', () => {
   let admin: Record<string, string>;
   let standIn: TsetmcStandIn;
   let fetcher: PriceFetcherApp;
+  let fetcherMetrics: string;
   let ingestor: PriceIngestorApp;
   let announcements: Consumer;
   const announced: StockListingEvent[] = [];
@@ -90,7 +91,7 @@ describe('stocks onboard themselves: listing, fetching and delisting', () => {
       }),
       testLogger('fetcher'),
     );
-    await fetcher.start();
+    fetcherMetrics = `${(await fetcher.start()).url}/metrics`;
 
     announcements = createKafka({
       clientId: 't',
@@ -148,6 +149,7 @@ describe('stocks onboard themselves: listing, fetching and delisting', () => {
         20_000,
       ),
     ).toBe(2000);
+    expect(await metricTotal(fetcherMetrics, 'price_fetcher_stocks')).toBe(2);
     await watching.received(1);
     expect(watching.results[0]).toEqual({ data: { priceChanged: { symbol: 'late', price: 2000 } } });
     // Its next trade comes through the stream as the ingestor writes it.
@@ -189,6 +191,7 @@ describe('stocks onboard themselves: listing, fetching and delisting', () => {
     expect(callsFor(early.id)).toBeGreaterThan(earlyCalls);
     expect(callsFor(late.id)).toBe(stoppedAt);
     expect(await lastPrice(late.id)).toBe(2010);
+    expect(await metricTotal(fetcherMetrics, 'price_fetcher_stocks')).toBe(1);
 
     const { stocks } = await expectData<{ stocks: Array<{ symbol: string }> }>(url, `{ stocks { symbol } }`);
     expect(stocks.map(({ symbol }) => symbol)).toEqual(['early']);

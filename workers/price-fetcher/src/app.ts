@@ -11,7 +11,7 @@ import {
   type Logger,
 } from '@brokerage/common';
 import { Partitioners } from 'kafkajs';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { CheckpointStore } from './checkpoints';
 import type { PriceFetcherConfig } from './config';
 import { ListingsFollower } from './listings-follower';
@@ -121,6 +121,14 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
       source = await loadSource();
       // Followed from the stocks service; or, for the pipeline on its own, fixed at start.
       const stocks = follower ? list : new StockList(config.STOCKS ?? source.stocks());
+      new Gauge({
+        name: 'price_fetcher_stocks',
+        help: 'Stocks fetched each cycle (the stocks service lists them, or the fixed list)',
+        registers: [metrics.registry],
+        collect(this: Gauge) {
+          this.set(stocks.current().length);
+        },
+      });
       await follower?.start();
       const fetcher = new PriceFetcher(
         source,
