@@ -28,7 +28,7 @@ const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? (quick ? 50 : 1_000)
 const POINTS = Number(process.env.BENCH_POINTS ?? (quick ? 20 : 100));
 // The first points are a warm-up, not counted (first runs of the gateway's code paths).
 const WARMUP = Number(process.env.BENCH_WARMUP ?? (quick ? 3 : 15));
-const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 500);
+const PACE_MS = Number(process.env.BENCH_PACE_MS ?? (quick ? 100 : 500));
 const SYMBOLS = ['stock1', 'pstock2', 'pstock3'];
 const STOCK_IDS = [BENCH_STOCK_ID, '35425587644337450', '65883838195688438'];
 const WATCH = `subscription ($symbols: [String!]!) { priceChanged(symbols: $symbols) { symbol price at } }`;
