@@ -26,7 +26,7 @@ const config = {
       transform,
       transformIgnorePatterns,
       testMatch: ['<rootDir>/**/*.test.ts'],
-      testPathIgnorePatterns: [...testPathIgnorePatterns, '\\.int\\.test\\.ts$'],
+      testPathIgnorePatterns: [...testPathIgnorePatterns, '\\.(int|chaos)\\.test\\.ts$'],
     },
     {
       displayName: 'integration',
@@ -38,6 +38,18 @@ const config = {
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
       slowTestThreshold: 30,
+    },
+    {
+      // `npm run test:chaos`: the platform on a three-broker cluster with two replicas of every
+      // service, under faults (test/chaos). Minutes long, so not part of `npm test`.
+      displayName: 'chaos',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/chaos/**/*.chaos.test.ts'],
+      testPathIgnorePatterns,
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
     },
   ],
   // Integration suites each start servers and consumers; two workers match the two cores we have.

@@ -174,7 +174,8 @@ launch() {
       exit 1
     fi
     if ((SECONDS > deadline)); then
-      log "the broker did not answer within ${START_TIMEOUT_S}s; see $LOG_FILE"
+      log "the broker did not answer within ${START_TIMEOUT_S}s; last lines of $LOG_FILE:"
+      tail -n 30 "$LOG_FILE" >&2
       stop
       exit 1
     fi

@@ -11,7 +11,7 @@ import {
   testRedisUrl,
   uniqueSuffix,
 } from '../support/services';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../../scripts/tcp-front';
 
 // A store that cannot be reached is an outage the client waits out, not a bug: the answer comes
 // at once with DEPENDENCY_UNAVAILABLE (never a hang, never INTERNAL_SERVER_ERROR), and the service

@@ -46,6 +46,8 @@ export async function startKafkaCluster(): Promise<KafkaCluster> {
     KAFKA_CLUSTER_STATE_DIR: stateDir,
     KAFKA_CLUSTER_PORT: String(base),
     KAFKA_HEAP_OPTS: '-Xms256m -Xmx512m',
+    // A node restarted after kill -9 recovers its logs first; a loaded machine makes that slow.
+    KAFKA_START_TIMEOUT_S: '240',
   };
   const cluster = (...args: string[]) =>
     run('bash', [kafkaScript, 'cluster', ...args], { env: clusterEnv, maxBuffer: 10 * 1024 * 1024 });

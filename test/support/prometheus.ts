@@ -25,7 +25,7 @@ export function prometheusInstalled(): boolean {
 }
 
 /**
- * A real Prometheus scraping the given targets (job name -> host:port list) every second with the
+ * A real Prometheus scraping the given targets (job name -> host:port list) every 2 s with the
  * project's alert rules (infra/prometheus/alerts.yml), their `for` durations replaced by `forOverride`
  * so that a fault lasting seconds in a test fires them as one lasting minutes does in production.
  */
@@ -48,8 +48,8 @@ export async function startPrometheus(
     path.join(dir, 'prometheus.yml'),
     [
       'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 900ms',
+      '  scrape_interval: 2s',
+      '  scrape_timeout: 1500ms',
       '  evaluation_interval: 1s',
       'rule_files:',
       '  - alerts.yml',

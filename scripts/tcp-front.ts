@@ -25,7 +25,8 @@ function parse(address: string): Upstream {
   return { host: url.hostname, port: Number(url.port) };
 }
 
-export async function startTcpProxy(upstreams: string[]): Promise<TcpProxy> {
+/** Listens on `port` (a free one when 0) of 127.0.0.1. */
+export async function startTcpProxy(upstreams: string[], port = 0): Promise<TcpProxy> {
   const targets = upstreams.map(parse);
   const open = new Set<net.Socket>();
   let next = 0;
@@ -67,11 +68,14 @@ export async function startTcpProxy(upstreams: string[]): Promise<TcpProxy> {
     };
     connectTo(0);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const { port: listening } = server.address() as net.AddressInfo;
   return {
-    address: `127.0.0.1:${port}`,
-    port,
+    address: `127.0.0.1:${listening}`,
+    port: listening,
     cut() {
       isCut = true;
       for (const socket of open) socket.resetAndDestroy();
