@@ -176,12 +176,15 @@ export function createExplorerRoutes(base: string, graphqlPath: string) {
       res.end(html);
       return true;
     }
-    const asset = pathname.startsWith(`${base}/assets/`)
-      ? assets[pathname.slice(base.length + 8)]
-      : undefined;
+    const name = pathname.slice(base.length + 8);
+    // Own names only: `assets` is a plain object, and a path such as assets/constructor must not
+    // reach what it inherits.
+    const asset =
+      pathname.startsWith(`${base}/assets/`) && Object.hasOwn(assets, name) ? assets[name] : undefined;
     if (!asset) return false;
     let body = cache.get(asset.file);
     if (!body) {
+      // eslint-disable-next-line security/detect-non-literal-fs-filename -- asset.file is one of the explorer's own files, chosen by a fixed table
       body = readFileSync(asset.file);
       cache.set(asset.file, body);
     }

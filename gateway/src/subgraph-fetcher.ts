@@ -114,6 +114,7 @@ function sharingKey(url: string, init: FetcherRequestInit | undefined): string |
 // An entity fetch as the query planner writes it and RemoteGraphQLDataSource serialises it: the
 // representations are its only variable, `_entities` its only field. The selection is what follows.
 const ENTITIES_QUERY =
+  // eslint-disable-next-line security/detect-unsafe-regex -- anchored at both ends with no nested repetition over the same characters: linear in the query's length
   /^query(?: ([_A-Za-z][_0-9A-Za-z]*))?\(\$representations:\[_Any!\]!\)\{_entities\(representations:\$representations\)(\{.*\})\}$/s;
 
 interface EntitiesCall {

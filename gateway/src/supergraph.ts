@@ -14,6 +14,7 @@ export interface Supergraph {
 export function loadSupergraph(path: string, urlOverrides: Record<string, string> = {}): Supergraph {
   let sdl: string;
   try {
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's supergraph path setting, read at start
     sdl = readFileSync(path, 'utf8');
   } catch (error) {
     throw new Error(

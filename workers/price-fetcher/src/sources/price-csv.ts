@@ -14,6 +14,7 @@ export interface CsvTrade {
 
 /** Reads and validates a price CSV; throws with the line number of the first bad row. */
 export function readPriceCsv(file: string): CsvTrade[] {
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's CSV path setting, read at start
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
   const header = lines[0]?.trim();
   if (header !== 'time,symbol,instrument_id,price') {
