@@ -21,7 +21,7 @@ COPY subgraphs/notifications/package.json /app/subgraphs/notifications/
 COPY workers/verifier/package.json /app/workers/verifier/
 COPY workers/verification-api/package.json /app/workers/verification-api/
 
-FROM node:20-bookworm-slim AS deps
+FROM node:26-bookworm-slim AS deps
 WORKDIR /app
 COPY --from=manifests /app ./
 RUN npm ci --ignore-scripts=false --no-audit --no-fund
@@ -30,7 +30,7 @@ FROM deps AS build
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:26-bookworm-slim AS runtime
 # tini forwards SIGTERM to node and reaps zombies, so graceful shutdown works as PID 1.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \

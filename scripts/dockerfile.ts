@@ -77,3 +77,17 @@ export function imageNodeFlags(): string[] {
   if (node < 0) throw new Error('the Dockerfile has no exec-form ENTRYPOINT that runs node');
   return entrypoint.slice(node + 1);
 }
+
+/**
+ * The Node.js major version of every `FROM node:<major>-…` stage. The project pins the same major
+ * as a dev dependency (package.json `node`), so the tests, benchmarks and `npm run dev` run on
+ * the release the image ships.
+ */
+export function imageNodeMajors(): number[] {
+  const majors = new Set<number>();
+  for (const [, lines] of parseDockerfile().stages) {
+    const image = /^FROM\s+node:(\d+)/i.exec(lines[0] ?? '');
+    if (image) majors.add(Number(image[1]));
+  }
+  return [...majors];
+}
