@@ -199,10 +199,11 @@ export function kafkaAcls(user: string, access: NonNullable<ServiceStoreAccess['
     resourceType: AclResourceTypes,
     resourceName: string,
     operation: AclOperationTypes,
+    resourcePatternType = ResourcePatternTypes.LITERAL,
   ): AclEntry => ({
     resourceType,
     resourceName,
-    resourcePatternType: ResourcePatternTypes.LITERAL,
+    resourcePatternType,
     principal: `User:${user}`,
     host: '*',
     operation,
@@ -215,7 +216,16 @@ export function kafkaAcls(user: string, access: NonNullable<ServiceStoreAccess['
       entry(AclResourceTypes.TOPIC, topic, AclOperationTypes.CREATE),
     ]),
     ...(access.consume ?? []).map((topic) => entry(AclResourceTypes.TOPIC, topic, AclOperationTypes.READ)),
-    ...(access.group ? [entry(AclResourceTypes.GROUP, access.group, AclOperationTypes.READ)] : []),
+    ...(access.group
+      ? [
+          entry(
+            AclResourceTypes.GROUP,
+            access.group,
+            AclOperationTypes.READ,
+            access.groupIsPrefix ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+          ),
+        ]
+      : []),
   ];
 }
 

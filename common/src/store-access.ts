@@ -26,6 +26,11 @@ export interface ServiceStoreAccess {
     /** Topics it reads, in its consumer group. */
     consume?: string[];
     group?: string;
+    /**
+     * Whether `group` is a prefix: each process joins a group of its own under it (the price
+     * fetcher's listings follower, so that every replica hears every announcement).
+     */
+    groupIsPrefix?: boolean;
   };
 }
 
@@ -127,7 +132,12 @@ export function storeAccess(names: StoreNames = defaultStoreNames): Record<Servi
     },
     'price-fetcher': {
       redis: { writeKeys: [`${redis.priceFetcherPrefix}*`] },
-      kafka: { produce: [topics.prices], consume: [topics.stockListings], group: groups.priceFetcher },
+      kafka: {
+        produce: [topics.prices],
+        consume: [topics.stockListings],
+        group: groups.priceFetcher,
+        groupIsPrefix: true,
+      },
     },
     'price-ingestor': {
       // With the default empty prefix (the bare-symbol contract) this is every key: see docs/security.md.
