@@ -8,5 +8,7 @@ export function benchSecrets() {
   return {
     INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex'),
     JWT_SECRET: randomBytes(32).toString('hex'),
+    // The users service's access token key, made at its start: a bench runs one users process.
+    ACCESS_TOKEN_SIGNING_KEYS: 'generate-at-start',
   };
 }
