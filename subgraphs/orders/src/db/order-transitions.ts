@@ -119,6 +119,12 @@ const PLACE_SELL: PreparedStatement = {
        SELECT * FROM placed`,
 };
 
+/** Locks the holding a sell would reserve on: $1 user, $2/$3 the stock by id or symbol. */
+const LOCK_HOLDING = `SELECT 1 FROM holdings
+  WHERE user_id = $1
+    AND stock_id = (SELECT stock_id FROM stock_prices WHERE stock_id = $2 OR symbol = $3 ORDER BY updated_at DESC LIMIT 1)
+  FOR UPDATE`;
+
 const FINISH_MANY: PreparedStatement = {
   name: 'orders.finish-many',
   text: `WITH input AS (
@@ -215,14 +221,22 @@ export class OrderTransitions {
    * written IN_PROGRESS (shares reserved) or DENIED. Undefined as for a buy.
    */
   async placeSell(request: OrderRequest): Promise<OrderRecord | undefined> {
-    const rows = await queryPrepared<OrderRow>(this.dataSource, PLACE_SELL, [
+    const parameters = [
       ...pricingParameters(request, this.maxQuantity),
       OrderMessages.SELL.IN_PROGRESS,
       OrderMessages.SELL.DENIED,
       request.clientOrderId,
       this.verificationDeadlineMs / 1000,
       currentTrace(),
-    ]);
+    ];
+    // The holding is locked by a statement of its own first: the placing statement then starts
+    // after any change that held the lock (a finished sell freeing shares) has committed, and
+    // decides on the holding as it is. Deciding inside one statement while waiting for that lock
+    // was seen to check an older version than the one it then reserved on (holdings_check failed).
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query(LOCK_HOLDING, parameters.slice(0, 3));
+      return this.run(manager, PLACE_SELL, parameters);
+    });
     return rows[0] && orderFromRow(rows[0]);
   }
 
