@@ -6,10 +6,17 @@ import { createLogger, loadConfig } from '@brokerage/common';
 import { provisionConfigSchema, provisionStores } from './provision-stores';
 import { DEMO_USERS, seed } from './seed';
 import { imageNodeFlags } from './dockerfile';
+import { startTcpProxy, type TcpProxy } from './tcp-front';
+import { generateSigningKey } from '@brokerage/common';
 
 // `npm run dev`: the whole system on this machine. Starts Kafka (unless KAFKA_BROKERS names one),
 // every service as a local process in dependency order (each applies its own migrations), loads
 // the demo data, and stops everything on Ctrl-C or SIGTERM.
+//
+// `npm run dev -- --cluster`: the production shape on one machine. A three-broker Kafka cluster
+// (replication factor 3, min.insync.replicas 2) and two replicas of every service: gateways on
+// 4000 and 4010, each subgraph's replicas behind a round-robin front on its usual port (as a
+// Kubernetes Service is), workers twice (the second replica's ops port is the first's + 1000).
 
 const root = path.resolve(__dirname, '..');
 const colors = [36, 35, 33, 32, 34, 31, 96, 95, 93];
@@ -67,9 +74,31 @@ const services: ServiceSpec[] = [
   },
 ];
 
+const cluster = process.argv.includes('--cluster');
+const SUBGRAPH_NAMES = new Set(['users', 'listings', 'stocks', 'orders', 'webhooks']);
+// Where the cluster's brokers listen (scripts/kafka.sh cluster).
+const CLUSTER_BROKERS = '127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096';
+
+/**
+ * The processes to run: each service once, or in cluster mode twice. A subgraph's two replicas
+ * listen on its port + 1000 and + 2000, behind a front on its own port; the second gateway listens
+ * on 4010; a worker's second replica on its port + 1000.
+ */
+function replicasOf(spec: ServiceSpec): ServiceSpec[] {
+  if (!cluster || spec.name === 'verify-api') return [spec];
+  if (SUBGRAPH_NAMES.has(spec.name)) {
+    return [1, 2].map((n) => ({ ...spec, name: `${spec.name}-${n}`, port: spec.port + 1000 * n }));
+  }
+  const second = spec.name === 'gateway' ? 4010 : spec.port + 1000;
+  return [spec, { ...spec, name: `${spec.name}-2`, port: second }];
+}
+
 const children: Array<{ spec: ServiceSpec; child: ChildProcess }> = [];
+const fronts: TcpProxy[] = [];
 let startedKafka = false;
 let stopping = false;
+/** What every process gets in cluster mode: the cluster's brokers, topics on three replicas. */
+let clusterEnv: Record<string, string> = {};
 
 function say(message: string) {
   process.stdout.write(`\x1b[1m[dev]\x1b[0m ${message}\n`);
@@ -118,7 +147,7 @@ function startService(spec: ServiceSpec, index: number): ChildProcess {
     [...imageNodeFlags(), '--import', 'tsx', path.join(root, spec.entry)],
     {
       cwd: root,
-      env: { ...process.env, PORT: String(spec.port), ...spec.env },
+      env: { ...process.env, ...clusterEnv, PORT: String(spec.port), ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -152,7 +181,11 @@ async function shutdown(exitCode: number) {
     });
     say(`${spec.name} stopped`);
   }
-  if (startedKafka) spawnSync('bash', [path.join(root, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
+  await Promise.all(fronts.map((front) => front.close()));
+  if (startedKafka) {
+    const args = cluster ? ['cluster', 'stop'] : ['stop'];
+    spawnSync('bash', [path.join(root, 'scripts/kafka.sh'), ...args], { stdio: 'inherit' });
+  }
   process.exit(exitCode);
 }
 
@@ -161,12 +194,22 @@ async function main() {
   process.on('SIGTERM', () => void shutdown(0));
 
   if (!process.env.KAFKA_BROKERS) {
-    const wasRunning = spawnSync('bash', [path.join(root, 'scripts/kafka.sh'), 'status'], {
-      stdio: 'ignore',
-    });
-    const started = spawnSync('bash', [path.join(root, 'scripts/kafka.sh'), 'start'], { stdio: 'inherit' });
-    if (started.status !== 0) throw new Error('Kafka did not start; see the lines above');
+    const kafka = (...args: string[]) =>
+      spawnSync('bash', [path.join(root, 'scripts/kafka.sh'), ...(cluster ? ['cluster'] : []), ...args], {
+        stdio: args[0] === 'status' ? 'ignore' : 'inherit',
+      });
+    const wasRunning = kafka('status');
+    if (kafka('start').status !== 0) throw new Error('Kafka did not start; see the lines above');
     startedKafka = wasRunning.status !== 0;
+  }
+  if (cluster) {
+    clusterEnv = {
+      ...(process.env.KAFKA_BROKERS ? {} : { KAFKA_BROKERS: CLUSTER_BROKERS }),
+      KAFKA_REPLICATION_FACTOR: '3',
+      // Both users replicas sign access tokens with the same key.
+      ACCESS_TOKEN_SIGNING_KEYS: JSON.stringify({ keys: [await generateSigningKey()] }),
+    };
+    say('cluster mode: three Kafka brokers, two replicas of every service');
   }
 
   // Each subgraph connects as its own role (the config defaults): make the roles and their databases.
@@ -177,13 +220,21 @@ async function main() {
   say('PostgreSQL: each service has its own role and database');
 
   for (const [index, spec] of services.entries()) {
-    const child = startService(spec, index);
-    await waitUntilReady(spec, child);
+    const replicas = replicasOf(spec);
+    if (cluster && SUBGRAPH_NAMES.has(spec.name)) {
+      fronts.push(
+        await startTcpProxy(
+          replicas.map(({ port }) => `127.0.0.1:${port}`),
+          spec.port,
+        ),
+      );
+    }
+    await Promise.all(replicas.map(async (replica) => waitUntilReady(replica, startService(replica, index))));
   }
 
   const gatewayUrl = 'http://127.0.0.1:4000/graphql';
   await seed(gatewayUrl, (message) => say(message));
-  say(`ready: the API is at ${gatewayUrl}`);
+  say(`ready: the API is at ${gatewayUrl}${cluster ? ' and http://127.0.0.1:4010/graphql' : ''}`);
   say('  Apollo Sandbox: http://127.0.0.1:4000/graphql (needs internet)');
   say('  offline explorer (GraphiQL): http://127.0.0.1:4000/graphiql');
   say('demo users (sign in with the form at the top of the offline explorer, or the signIn mutation):');
