@@ -5,6 +5,7 @@ export * from './graphql-server';
 export * from './health';
 export * from './kafka';
 export * from './offset-tracker';
+export * from './delivery-loop';
 export * from './logger';
 export * from './metrics';
 export * from './postgres';

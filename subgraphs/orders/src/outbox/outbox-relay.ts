@@ -1,4 +1,5 @@
 import {
+  DeliveryLoop,
   encodeJson,
   extractTraceContext,
   moneyFromColumn,
@@ -83,6 +84,8 @@ function verificationRequest(row: OutboxRow): VerificationRequest {
   return { orderId: row.order_id, userId: row.user_id, side: row.side, requestedAt: row.at.toISOString() };
 }
 
+const DEFAULT_BATCH_SIZE = 200;
+
 export interface OutboxRelayOptions {
   dataSource: DataSource;
   producer: Producer;
@@ -105,14 +108,17 @@ export interface OutboxRelayOptions {
  * so an order's messages keep their order.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: DeliveryLoop;
   private readonly delivered: Counter<'kind'>;
   private readonly failures: Counter<'kind'>;
 
   constructor(private readonly options: OutboxRelayOptions) {
+    this.loop = new DeliveryLoop({
+      round: () => this.deliverBatch(),
+      batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+      pollMs: options.pollMs,
+      logger: options.logger,
+    });
     this.delivered = new Counter({
       name: 'outbox_delivered_total',
       help: 'Outbox messages delivered, by kind',
@@ -137,50 +143,22 @@ export class OutboxRelay {
   }
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.notify();
-      this.timer = setTimeout(tick, this.options.pollMs);
-    };
-    tick();
+    this.loop.start();
   }
 
   /** Something was written to the outbox: deliver it now rather than at the next poll. */
   notify(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.notify();
-      }
-    });
+    this.loop.notify();
   }
 
   /** Stops polling and waits for the round in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (!this.stopped && (await this.deliverBatch()) === (this.options.batchSize ?? 200)) {
-        // A full batch: there may be more right behind it.
-      }
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'outbox delivery failed; will retry');
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Delivers one batch; returns how many rows it delivered. */
   private async deliverBatch(): Promise<number> {
-    const { dataSource, batchSize = 200 } = this.options;
+    const { dataSource, batchSize = DEFAULT_BATCH_SIZE } = this.options;
     const leased = await queryPrepared<OutboxRow>(dataSource, LEASE, [batchSize, LEASE_SECONDS]);
     if (leased.length === 0) return 0;
     const rows = leased.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));

@@ -1,4 +1,4 @@
-import { encodeJson, type Logger, type StockListingEvent } from '@brokerage/common';
+import { DeliveryLoop, encodeJson, type Logger, type StockListingEvent } from '@brokerage/common';
 import type { Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -25,13 +25,16 @@ export interface OutboxRelayOptions {
  * gives its rows back and is retried from the oldest, so a stock's announcements keep their order.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: DeliveryLoop;
   private readonly delivered: Counter;
 
   constructor(private readonly options: OutboxRelayOptions) {
+    this.loop = new DeliveryLoop({
+      round: () => this.deliverBatch(),
+      batchSize: BATCH_SIZE,
+      pollMs: options.pollMs,
+      logger: options.logger,
+    });
     this.delivered = new Counter({
       name: 'outbox_delivered_total',
       help: 'Stock listing announcements delivered to Kafka',
@@ -49,45 +52,17 @@ export class OutboxRelay {
   }
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.notify();
-      this.timer = setTimeout(tick, this.options.pollMs);
-    };
-    tick();
+    this.loop.start();
   }
 
   /** Something was written to the outbox: deliver it now rather than at the next poll. */
   notify(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.notify();
-      }
-    });
+    this.loop.notify();
   }
 
   /** Stops polling and waits for the round in progress. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (!this.stopped && (await this.deliverBatch()) === BATCH_SIZE) {
-        // A full batch: there may be more right behind it.
-      }
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'outbox delivery failed; will retry');
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async deliverBatch(): Promise<number> {
