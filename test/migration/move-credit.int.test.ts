@@ -95,15 +95,18 @@ describe('moving credit from the users database into trading accounts', () => {
     // Only now may the users service's migration drop the credit.
     const users = await open(urls.users, usersDatabase);
     try {
+      // The users service keeps identity (and, since sign-in, credentials); nothing of money.
       const columns = await users.query<Array<{ column_name: string }>>(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY column_name",
       );
-      expect(columns.map(({ column_name }) => column_name)).toEqual([
-        'created_at',
-        'id',
-        'name',
-        'updated_at',
-      ]);
+      expect(columns.map(({ column_name }) => column_name)).toEqual(
+        expect.arrayContaining(['created_at', 'id', 'name', 'updated_at']),
+      );
+      expect(columns.map(({ column_name }) => column_name)).not.toContain('credit');
+      const creditTables = await users.query<Array<{ table_name: string }>>(
+        "SELECT table_name FROM information_schema.tables WHERE table_name IN ('credit_deposits', 'credit_reservations')",
+      );
+      expect(creditTables).toEqual([]);
     } finally {
       await users.destroy();
     }
