@@ -6,6 +6,7 @@ export * from './health';
 export * from './kafka';
 export * from './offset-tracker';
 export * from './delivery-loop';
+export * from './outbox-relay-base';
 export * from './logger';
 export * from './metrics';
 export * from './postgres';
