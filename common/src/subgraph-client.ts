@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
 import { codedError, ErrorCode } from './errors';
 import { CALLER_TOKEN_HEADER, type InternalTokens } from './auth/internal-tokens';
-import { REQUEST_ID_HEADER } from './graphql-server';
+import { REQUEST_ID_HEADER } from './request-context';
 import { inSpan, SpanKind, traceHeaders } from './tracing';
 
 interface GraphQLBody<T> {

@@ -16,13 +16,10 @@ import type { Logger } from './logger';
 import { createMetrics, type ServiceMetrics } from './metrics';
 import { createDataSource, openDatabase, postgresReadiness } from './postgres';
 import { stopInOrder, type Stoppable } from './process';
-import {
-  formatErrorFor,
-  observabilityPlugin,
-  startGraphQLHttpServer,
-  type GraphQLHttpServer,
-  type RequestContext,
-} from './graphql-server';
+import { formatErrorFor } from './graphql-error-format';
+import { observabilityPlugin } from './graphql-observability-plugin';
+import { startGraphQLHttpServer, type GraphQLHttpServer } from './graphql-server';
+import type { RequestContext } from './request-context';
 
 /** The settings every subgraph has: the base ones and the secret of the platform's caller tokens. */
 export const subgraphConfigSchema = baseConfigSchema.extend(internalAuthConfig);
