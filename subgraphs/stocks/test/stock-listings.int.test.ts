@@ -27,12 +27,14 @@ import { priceIngestorConfigSchema } from '../../../workers/price-ingestor/src/c
 
 // The whole path of a new stock: listed through the gateway, announced by the stocks service, picked
 // up by a running price fetcher (the TSETMC stand-in answers for it), ingested, and priced in the API
-// and on the priceChanged stream; then delisted, after which the fetcher no longer asks for it.
+// and on the priceChanged stream; then delisted, after which the fetcher no longer asks for it, and
+// listed again, after which it does.
 
 const today = toExchangeMoment(new Date(), 'Asia/Tehran').date;
 const FETCH_INTERVAL_MS = 300;
 const CREATE = `mutation ($input: CreateStockInput!) { createStock(input: $input) { id symbol delistedAt } }`;
 const DELIST = `mutation ($id: ID!) { delistStock(id: $id) { id symbol delistedAt } }`;
+const RELIST = `mutation ($id: ID!) { relistStock(id: $id) { id symbol name delistedAt } }`;
 const PRICE = `query ($id: ID!) { stock(id: $id) { lastPrice } }`;
 
 describe('stocks onboard themselves: listing, fetching and delisting', () => {
@@ -245,5 +247,42 @@ describe('stocks onboard themselves: listing, fetching and delisting', () => {
     expect((await asService('price-fetcher')).data).toEqual({
       stockListings: { version: 3, stocks: [{ id: early.id, symbol: 'early', version: 1 }] },
     });
+  });
+
+  it('lists a delisted stock again: announced once, fetched and listed again, its symbol still taken', async () => {
+    expect(await errorCodes(url, RELIST, { id: late.id }, await asUser('1'))).toEqual(['FORBIDDEN']);
+    expect(await errorCodes(url, RELIST, { id: '999' }, admin)).toEqual(['STOCK_NOT_FOUND']);
+    // createStock does not revive a delisted stock: its id and symbol stay taken.
+    expect(await errorCodes(url, CREATE, { input: { ...late, id: '123' } }, admin)).toEqual(['STOCK_EXISTS']);
+    const stoppedAt = callsFor(late.id);
+    const { relistStock } = await expectData<{ relistStock: Record<string, unknown> }>(
+      url,
+      RELIST,
+      { id: late.id },
+      admin,
+    );
+    expect(relistStock).toEqual({ id: late.id, symbol: late.symbol, name: late.name, delistedAt: null });
+    standIn.trade(late.id, 90300, 2030);
+    expect(
+      await eventually(
+        () => lastPrice(late.id),
+        (price) => price === 2030,
+        20_000,
+      ),
+    ).toBe(2030);
+    expect(callsFor(late.id)).toBeGreaterThan(stoppedAt);
+    expect(await metricTotal(fetcherMetrics, 'price_fetcher_stocks')).toBe(2);
+    const { stocks } = await expectData<{ stocks: Array<{ symbol: string }> }>(url, `{ stocks { symbol } }`);
+    expect(stocks.map(({ symbol }) => symbol)).toEqual(['early', 'late']);
+    // Listing a listed stock again changes nothing and announces nothing.
+    await expectData(url, RELIST, { id: late.id }, admin);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const events = announced.map(({ type, symbol, version }) => ({ type, symbol, version }));
+    expect(events.sort((a, b) => a.version - b.version)).toEqual([
+      { type: 'listed', symbol: 'early', version: 1 },
+      { type: 'listed', symbol: 'late', version: 2 },
+      { type: 'delisted', symbol: 'late', version: 3 },
+      { type: 'listed', symbol: 'late', version: 4 },
+    ]);
   });
 });

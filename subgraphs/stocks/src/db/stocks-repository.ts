@@ -29,7 +29,7 @@ function recordOf(row: StockRow): StockRecord {
 
 /**
  * All access to the stocks table. A change of the list of stocks to price (a listing, a
- * delisting) is one transaction: it counts the list's version up (whose row lock makes changes
+ * delisting, a listing again) is one transaction: it counts the list's version up (whose row lock makes changes
  * commit one after another, in version order), changes the stock and writes its announcement to
  * the outbox, which the relay delivers to the listings topic.
  */
@@ -103,39 +103,41 @@ export class StocksRepository {
   }
 
   /**
-   * Delists a listed stock; a stock already delisted is returned as it is, with nothing announced
-   * again. Null when no stock has the id.
+   * Delists a listed stock, or lists a delisted one again; a stock already as asked is returned
+   * as it is, with nothing announced again. Null when no stock has the id.
    */
-  async delist(id: string): Promise<StockRecord | null> {
+  async changeListing(id: string, to: StockListingEvent['type']): Promise<StockRecord | null> {
+    const [delistedAt, from] =
+      to === 'delisted' ? ['now()', 'delisted_at IS NULL'] : ['NULL', 'delisted_at IS NOT NULL'];
     return this.dataSource
       .transaction(async (manager) => {
         const version = await nextVersion(manager);
         // An UPDATE answers [rows, count].
         const [[row]] = await manager.query<[StockRow[], number]>(
-          `UPDATE stocks SET delisted_at = now(), updated_at = now(), version = $2
-          WHERE id = $1 AND delisted_at IS NULL RETURNING *`,
+          `UPDATE stocks SET delisted_at = ${delistedAt}, updated_at = now(), version = $2
+          WHERE id = $1 AND ${from} RETURNING *`,
           [id, version],
         );
         if (!row) {
           // Nothing changed: the version taken above is given back with the rollback.
           const [existing] = await manager.query<StockRow[]>('SELECT * FROM stocks WHERE id = $1', [id]);
-          throw new NothingToDelist(existing ? recordOf(existing) : null);
+          throw new NothingToChange(existing ? recordOf(existing) : null);
         }
         const stock = recordOf(row);
-        await announce(manager, stock, 'delisted');
+        await announce(manager, stock, to);
         return stock;
       })
       .catch((error: unknown) => {
-        if (error instanceof NothingToDelist) return error.stock;
+        if (error instanceof NothingToChange) return error.stock;
         throw error;
       });
   }
 }
 
-/** Rolls a delisting back that changed nothing, carrying the stock as it is (or null). */
-class NothingToDelist extends Error {
+/** Rolls a listing change back that changed nothing, carrying the stock as it is (or null). */
+class NothingToChange extends Error {
   constructor(readonly stock: StockRecord | null) {
-    super('nothing to delist');
+    super('nothing to change');
   }
 }
 

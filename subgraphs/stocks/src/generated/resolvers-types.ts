@@ -41,10 +41,25 @@ export type ListedStock = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Lists a stock; STOCK_EXISTS when its id or symbol is taken. Its prices are fetched from the next fetch on. */
+  /**
+   * Lists a stock; STOCK_EXISTS when its id or symbol is taken (by a delisted stock too: relistStock
+   * lists that one again). Its prices are fetched from the next fetch on.
+   */
   createStock: Stock;
-  /** Delists a stock: its prices are no longer fetched (its history stays). STOCK_NOT_FOUND for an unknown id. */
+  /**
+   * Delists a stock: its prices are no longer fetched (its history stays) and it can no longer be
+   * bought (STOCK_DELISTED); holders can still sell it at its last price. STOCK_NOT_FOUND for an
+   * unknown id; a stock already delisted is returned as it is.
+   */
   delistStock: Stock;
+  /**
+   * Lists a delisted stock again, with its id, symbol, name and history: its prices are fetched from
+   * the next fetch on and it can be bought again. A mutation of its own rather than createStock of
+   * the delisted symbol: the stock is the same instrument, not a new one, and createStock keeps
+   * answering STOCK_EXISTS for a taken id or symbol, so a mistyped new stock never revives an old
+   * one. STOCK_NOT_FOUND for an unknown id; a stock already listed is returned as it is.
+   */
+  relistStock: Stock;
 };
 
 
@@ -54,6 +69,11 @@ export type MutationCreateStockArgs = {
 
 
 export type MutationDelistStockArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRelistStockArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -310,6 +330,7 @@ export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversType
 export type MutationResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createStock?: Resolver<ResolversTypes['Stock'], ParentType, ContextType, RequireFields<MutationCreateStockArgs, 'input'>>;
   delistStock?: Resolver<ResolversTypes['Stock'], ParentType, ContextType, RequireFields<MutationDelistStockArgs, 'id'>>;
+  relistStock?: Resolver<ResolversTypes['Stock'], ParentType, ContextType, RequireFields<MutationRelistStockArgs, 'id'>>;
 }>;
 
 export type PricePointResolvers<ContextType = StocksContext, ParentType extends ResolversParentTypes['PricePoint'] = ResolversParentTypes['PricePoint']> = ResolversObject<{

@@ -33,7 +33,15 @@ export const Mutation: MutationResolvers = {
   delistStock: async (_parent, { id }, { stocks, caller, announced }) => {
     requireAdmin(caller, 'delist stocks');
     if (!INSTRUMENT_ID.test(id)) throw badUserInput('id must be an instrument code of 1 to 20 digits', 'id');
-    const stock = await stocks.delist(id);
+    const stock = await stocks.changeListing(id, 'delisted');
+    if (!stock) throw codedError('STOCK_NOT_FOUND', `No stock with id ${id}`);
+    announced();
+    return stock;
+  },
+  relistStock: async (_parent, { id }, { stocks, caller, announced }) => {
+    requireAdmin(caller, 'relist stocks');
+    if (!INSTRUMENT_ID.test(id)) throw badUserInput('id must be an instrument code of 1 to 20 digits', 'id');
+    const stock = await stocks.changeListing(id, 'listed');
     if (!stock) throw codedError('STOCK_NOT_FOUND', `No stock with id ${id}`);
     announced();
     return stock;
