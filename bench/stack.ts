@@ -174,7 +174,9 @@ export async function startBenchStack(
       DATABASE_URL: databases.orders,
       STOCKS_SUBGRAPH_URL: subgraphUrl(stocks),
       ...topics,
+      STOCK_LISTINGS_TOPIC: stockListingsTopic,
       CONSUMER_GROUP: `bench-orders-${suffix}`,
+      LISTINGS_CONSUMER_GROUP: `bench-orders-listings-${suffix}`,
       STATUS_CHANNEL_PREFIX: statusChannelPrefix,
     });
     processes.push(orders);

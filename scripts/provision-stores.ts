@@ -216,16 +216,14 @@ export function kafkaAcls(user: string, access: NonNullable<ServiceStoreAccess['
       entry(AclResourceTypes.TOPIC, topic, AclOperationTypes.CREATE),
     ]),
     ...(access.consume ?? []).map((topic) => entry(AclResourceTypes.TOPIC, topic, AclOperationTypes.READ)),
-    ...(access.group
-      ? [
-          entry(
-            AclResourceTypes.GROUP,
-            access.group,
-            AclOperationTypes.READ,
-            access.groupIsPrefix ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
-          ),
-        ]
-      : []),
+    ...(access.groups ?? []).map((group) =>
+      entry(
+        AclResourceTypes.GROUP,
+        group,
+        AclOperationTypes.READ,
+        access.groupIsPrefix ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+      ),
+    ),
   ];
 }
 

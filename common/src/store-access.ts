@@ -23,11 +23,11 @@ export interface ServiceStoreAccess {
   kafka?: {
     /** Topics the service owns: it alone writes them. */
     produce?: string[];
-    /** Topics it reads, in its consumer group. */
+    /** Topics it reads, in its consumer groups. */
     consume?: string[];
-    group?: string;
+    groups?: string[];
     /**
-     * Whether `group` is a prefix: each process joins a group of its own under it (the price
+     * Whether `groups` are prefixes: each process joins a group of its own under one (the price
      * fetcher's listings follower, so that every replica hears every announcement).
      */
     groupIsPrefix?: boolean;
@@ -56,7 +56,15 @@ export interface StoreNames {
     verificationOutcomes: string;
     statusChanges: string;
   };
-  groups: { orders: string; priceFetcher: string; priceIngestor: string; verifier: string; notifier: string };
+  groups: {
+    orders: string;
+    /** The orders service's view of the stock list is read in a group of its own (it commits nothing). */
+    ordersListings: string;
+    priceFetcher: string;
+    priceIngestor: string;
+    verifier: string;
+    notifier: string;
+  };
 }
 
 export const defaultStoreNames: StoreNames = {
@@ -83,6 +91,7 @@ export const defaultStoreNames: StoreNames = {
   },
   groups: {
     orders: 'orders',
+    ordersListings: 'orders-listings',
     priceFetcher: 'price-fetcher',
     priceIngestor: 'price-ingestor',
     verifier: 'verifier',
@@ -126,8 +135,8 @@ export function storeAccess(names: StoreNames = defaultStoreNames): Record<Servi
       kafka: {
         // The orders service owns the status changes; the notifier reads them.
         produce: [topics.verificationRequests, topics.statusChanges],
-        consume: [topics.verificationOutcomes, topics.prices],
-        group: groups.orders,
+        consume: [topics.verificationOutcomes, topics.prices, topics.stockListings],
+        groups: [groups.orders, groups.ordersListings],
       },
     },
     'price-fetcher': {
@@ -135,7 +144,7 @@ export function storeAccess(names: StoreNames = defaultStoreNames): Record<Servi
       kafka: {
         produce: [topics.prices],
         consume: [topics.stockListings],
-        group: groups.priceFetcher,
+        groups: [groups.priceFetcher],
         groupIsPrefix: true,
       },
     },
@@ -147,17 +156,17 @@ export function storeAccess(names: StoreNames = defaultStoreNames): Record<Servi
         channels: [`${redis.pricePointsChannelPrefix}*`],
         scripts: true,
       },
-      kafka: { consume: [topics.prices], group: groups.priceIngestor },
+      kafka: { consume: [topics.prices], groups: [groups.priceIngestor] },
     },
     // The notifications domain's database serves both its processes: the subgraph (endpoints)
     // and the notifier (deliveries), which connects to it as this same role.
     notifications: { database: databases.notifications },
-    notifier: { kafka: { consume: [topics.statusChanges], group: groups.notifier } },
+    notifier: { kafka: { consume: [topics.statusChanges], groups: [groups.notifier] } },
     verifier: {
       kafka: {
         produce: [topics.verificationOutcomes],
         consume: [topics.verificationRequests],
-        group: groups.verifier,
+        groups: [groups.verifier],
       },
     },
   };

@@ -130,6 +130,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       DATABASE_URL: databaseUrls.orders,
       REDIS_URL: redisUrl,
       STOCKS_SUBGRAPH_URL: graphqlUrl('stocks'),
+      STOCK_LISTINGS_TOPIC: `test.${suffix}.stock-listings`,
       STATUS_CHANNEL_PREFIX: orderChannel,
       OUTBOX_POLL_MS: '200',
       // Verifications cut off by a fault are asked again soon rather than after the production 90 s.

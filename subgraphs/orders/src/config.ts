@@ -15,6 +15,10 @@ export const ordersConfigSchema = subgraphConfigSchema.extend({
   /** The price fetcher's topic: the latest price of every stock is kept from it. */
   PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
   CONSUMER_GROUP: z.string().min(1).default('orders'),
+  /** The stocks service's topic: buys of a stock it delisted are refused. */
+  STOCK_LISTINGS_TOPIC: z.string().min(1).default(TopicNames.stockListings),
+  /** The group the listings are read in, from the topic's start at every start (it commits nothing). */
+  LISTINGS_CONSUMER_GROUP: z.string().min(1).default('orders-listings'),
   /** How long the group waits for a silent consumer (a crashed one) before giving its partitions to others. */
   KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),
   REDIS_URL: env.redisUrl(),

@@ -4,6 +4,7 @@ import type { AccountsRepository } from './db/accounts-repository';
 import type { OrderRecord } from './db/order-record';
 import type { OrderRequest, OrderTransitions } from './db/order-transitions';
 import type { OrdersRepository } from './db/orders-repository';
+import type { StockListingsRepository } from './db/stock-listings-repository';
 import type { StockPricesRepository } from './db/stock-prices-repository';
 
 /** A buy or sell as the API takes it: exactly one of stockId/symbol, one of quantity/amount. */
@@ -37,6 +38,7 @@ export class OrderService {
     private readonly transitions: OrderTransitions,
     private readonly accounts: AccountsRepository,
     private readonly prices: StockPricesRepository,
+    private readonly listings: StockListingsRepository,
     private readonly catalogue: StockCatalogue,
     private readonly maxQuantity: number,
     private readonly onOutboxWrite: () => void,
@@ -80,8 +82,8 @@ export class OrderService {
       this.onOutboxWrite();
       return placed;
     }
-    // Nothing was written: no price, a size out of bounds, no account, or the client order id was
-    // taken meanwhile.
+    // Nothing was written: no price, a delisted stock (buys), a size out of bounds, no account, or
+    // the client order id was taken meanwhile.
     await this.checkPricing(request, requestId);
     const taken = await this.placedBefore(request);
     if (taken) return taken;
@@ -169,6 +171,12 @@ export class OrderService {
   /** Refuses, with the reason, an order that no price can place at the stock's price now. */
   private async checkPricing(request: OrderRequest, requestId: string): Promise<void> {
     const stock = (await this.prices.find(request.stock)) ?? (await this.unpriced(request, requestId));
+    // Delisted stocks are closing only: a holder may sell, nobody may buy.
+    if (request.side === 'BUY' && (await this.listings.isDelisted(stock.stockId))) {
+      throw codedError('STOCK_DELISTED', `Stock ${stock.symbol} is delisted: it can be sold, not bought`, {
+        field: 'id' in request.stock ? 'input.stockId' : 'input.symbol',
+      });
+    }
     const { size } = request;
     const quantity = 'amount' in size ? Math.floor(size.amount / stock.price) : size.quantity;
     if ('amount' in size) {

@@ -28,7 +28,9 @@ import { ordersDatabase } from './db';
 import { AccountsRepository } from './db/accounts-repository';
 import { OrderTransitions } from './db/order-transitions';
 import { OrdersRepository } from './db/orders-repository';
+import { StockListingsRepository } from './db/stock-listings-repository';
 import { StockPricesRepository } from './db/stock-prices-repository';
+import { StockListingsFollower } from './listings/stock-listings-follower';
 import { OrderService } from './order-service';
 import { runOrdersConsumer, type TopicHandler } from './orders-consumer';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -122,11 +124,13 @@ export async function start(
     const onOutboxWrite = () => relay.notify();
 
     const stockPrices = new StockPricesRepository(dataSource);
+    const stockListings = new StockListingsRepository(dataSource);
     const orderService = new OrderService(
       orders,
       transitions,
       accounts,
       stockPrices,
+      stockListings,
       new StockCatalogue(config.STOCKS_SUBGRAPH_URL, config.SERVICE_TIMEOUT_MS, internalTokens),
       config.MAX_ORDER_QUANTITY,
       onOutboxWrite,
@@ -193,7 +197,23 @@ export async function start(
       ]),
     );
 
-    return { url: server.url, stop: cleanUp, failed: consumerFailed };
+    const listingsFollower = new StockListingsFollower({
+      kafka,
+      admin,
+      topic: config.STOCK_LISTINGS_TOPIC,
+      groupId: config.LISTINGS_CONSUMER_GROUP,
+      listings: stockListings,
+      logger: logger.child({ component: 'listings' }),
+      registry: metrics.registry,
+    });
+    started.push(['listings follower', () => listingsFollower.stop()]);
+    listingsFollower.start();
+
+    return {
+      url: server.url,
+      stop: cleanUp,
+      failed: Promise.race([consumerFailed, listingsFollower.failed]),
+    };
   } catch (error) {
     await cleanUp().catch(() => undefined);
     throw error;

@@ -15,10 +15,17 @@ export interface OrderRequest {
 /**
  * The stock's latest price and the order's size at it, as the placing statements start: $2 (stock
  * id) or $3 (symbol) names the stock, $4 (quantity) or $5 (amount) the size, $6 the largest
- * quantity. No row when the stock has no price or the size is out of bounds: nothing is written.
+ * quantity. No row when the stock has no price or the size is out of bounds, and (`listedOnly`,
+ * for buys) when the stock is delisted: nothing is written.
  */
-const PRICED = `quote AS (
-         SELECT stock_id, price FROM stock_prices WHERE stock_id = $2 OR symbol = $3
+function priced(listedOnly: boolean): string {
+  const listed = listedOnly
+    ? `AND NOT EXISTS (SELECT 1 FROM stock_listings
+                             WHERE stock_listings.stock_id = stock_prices.stock_id
+                               AND stock_listings.delisted_at IS NOT NULL)`
+    : '';
+  return `quote AS (
+         SELECT stock_id, price FROM stock_prices WHERE (stock_id = $2 OR symbol = $3) ${listed}
           ORDER BY updated_at DESC LIMIT 1
        ), sized AS (
          SELECT stock_id, price, quantity, total::bigint AS total
@@ -26,6 +33,7 @@ const PRICED = `quote AS (
                    FROM (SELECT stock_id, price, COALESCE($4::bigint, $5::bigint / price) AS quantity FROM quote) q) t
           WHERE quantity BETWEEN 1 AND $6 AND total <= ${Number.MAX_SAFE_INTEGER}
        )`;
+}
 
 function pricingParameters(request: OrderRequest, maxQuantity: number): unknown[] {
   return [
@@ -83,7 +91,7 @@ function insertOrder(side: OrderSide, decision: string): string {
 
 const PLACE_BUY: PreparedStatement = {
   name: 'orders.place-buy',
-  text: `WITH ${PRICED}, account AS (
+  text: `WITH ${priced(true)}, account AS (
          SELECT accounts.cash >= sized.total AS enough FROM accounts, sized WHERE accounts.user_id = $1
             FOR UPDATE OF accounts
        ), placed AS (
@@ -101,7 +109,7 @@ const PLACE_BUY: PreparedStatement = {
 
 const PLACE_SELL: PreparedStatement = {
   name: 'orders.place-sell',
-  text: `WITH ${PRICED}, holding AS (
+  text: `WITH ${priced(false)}, holding AS (
          SELECT holdings.quantity - holdings.reserved >= sized.quantity AS enough
            FROM holdings, sized WHERE holdings.user_id = $1 AND holdings.stock_id = sized.stock_id
             FOR UPDATE OF holdings
@@ -201,7 +209,7 @@ export class OrderTransitions {
   /**
    * A buy, priced at the stock's latest price: the account's row is locked and its cash checked,
    * the order written IN_PROGRESS (cash reserved) or DENIED. Undefined when nothing was written:
-   * no price, a size out of bounds, no account, or a client order id already taken (its insert
+   * no price, a delisted stock, a size out of bounds, no account, or a client order id already taken (its insert
    * waited for the order that took it to commit); the caller finds out which.
    */
   async placeBuy(request: OrderRequest): Promise<OrderRecord | undefined> {
@@ -218,7 +226,8 @@ export class OrderTransitions {
 
   /**
    * A sell, priced as a buy: the holding's row is locked and its free shares checked, the order
-   * written IN_PROGRESS (shares reserved) or DENIED. Undefined as for a buy.
+   * written IN_PROGRESS (shares reserved) or DENIED. Undefined as for a buy; a delisted stock is
+   * sold at its last price (holders can always close their position: docs/order-flow.md).
    */
   async placeSell(request: OrderRequest): Promise<OrderRecord | undefined> {
     const parameters = [
