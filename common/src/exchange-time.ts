@@ -72,6 +72,14 @@ export function minuteOf(time: string): string {
   return `${time.slice(0, 4)}00`;
 }
 
+/** The calendar date `days` days after `date` (before it when negative); `yyyymmdd` both. */
+export function addDays(date: string, days: number): string {
+  const shifted = new Date(
+    Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)) + days),
+  );
+  return shifted.toISOString().slice(0, 10).replaceAll('-', '');
+}
+
 /** `yyyymmdd` -> `yyyy-mm-dd`. */
 export function isoDate(date: string): string {
   return `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}`;

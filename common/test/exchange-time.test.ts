@@ -1,4 +1,4 @@
-import { fromExchangeMoment, minuteOf, toExchangeMoment } from '@brokerage/common';
+import { addDays, fromExchangeMoment, minuteOf, toExchangeMoment } from '@brokerage/common';
 
 describe('exchange time (Asia/Tehran, UTC+03:30)', () => {
   it('reads an instant as the exchange date and time', () => {
@@ -24,5 +24,13 @@ describe('exchange time (Asia/Tehran, UTC+03:30)', () => {
 
   it('puts a time in its minute', () => {
     expect(minuteOf('095947')).toBe('095900');
+  });
+
+  it('counts calendar days across month and year ends and leap days', () => {
+    expect(addDays('20261231', 1)).toBe('20270101');
+    expect(addDays('20280228', 1)).toBe('20280229');
+    expect(addDays('20270301', -1)).toBe('20270228');
+    expect(addDays('20261121', -7)).toBe('20261114');
+    expect(addDays('20261121', 0)).toBe('20261121');
   });
 });

@@ -30,7 +30,16 @@ export interface PriceFetcherApp {
   failed?: Promise<Error>;
 }
 
-export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetcherApp {
+export interface PriceFetcherClock {
+  /** Epoch milliseconds: the real time, which says the exchange's day and the replay's progress. */
+  now(): number;
+}
+
+export function createApp(
+  config: PriceFetcherConfig,
+  logger: Logger,
+  clock: PriceFetcherClock = { now: Date.now },
+): PriceFetcherApp {
   const metrics = createMetrics('price-fetcher');
   const published = new Counter({
     name: 'price_quotes_published_total',
@@ -45,6 +54,11 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
   const failures = new Counter({
     name: 'price_fetch_failures_total',
     help: 'Stocks whose prices could not be fetched in a cycle',
+    registers: [metrics.registry],
+  });
+  const catchUpSteps = new Counter({
+    name: 'price_catch_up_days_total',
+    help: 'Days of a stock caught up from the source history after downtime (one fetch each)',
     registers: [metrics.registry],
   });
   const kafka = createKafka({
@@ -91,6 +105,8 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
           timeoutMs: config.TSETMC_TIMEOUT_MS,
           retries: config.TSETMC_RETRIES,
           timeZone: config.EXCHANGE_TIME_ZONE,
+          backfillDays: config.BACKFILL_MAX_DAYS,
+          now: () => new Date(clock.now()),
           headers: { ...BROWSER_HEADERS, 'User-Agent': config.TSETMC_USER_AGENT, ...config.TSETMC_HEADERS },
           logger,
         },
@@ -99,8 +115,8 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
     }
     // The replay's start is kept in Redis, so that a restarted fetcher resumes the same replay.
     const fresh: ReplayState = {
-      date: config.REPLAY_DATE ?? toExchangeMoment(new Date(), config.EXCHANGE_TIME_ZONE).date,
-      startedAtMs: Date.now(),
+      date: config.REPLAY_DATE ?? toExchangeMoment(new Date(clock.now()), config.EXCHANGE_TIME_ZONE).date,
+      startedAtMs: clock.now(),
     };
     await redis.set('replay', JSON.stringify(fresh), 'NX');
     const state = JSON.parse((await redis.get('replay')) ?? JSON.stringify(fresh)) as ReplayState;
@@ -108,7 +124,13 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
       { date: state.date, startedAt: new Date(state.startedAtMs), speed: config.REPLAY_SPEED },
       'replaying CSV',
     );
-    return new CsvReplaySource(readPriceCsv(config.CSV_PATH), state, config.REPLAY_SPEED);
+    return new CsvReplaySource(readPriceCsv(config.CSV_PATH), state, {
+      speed: config.REPLAY_SPEED,
+      days: config.REPLAY_DAYS,
+      closedWeekdays: config.REPLAY_CLOSED_WEEKDAYS,
+      backfillDays: config.BACKFILL_MAX_DAYS,
+      realNow: () => clock.now(),
+    });
   }
 
   return {
@@ -152,6 +174,7 @@ export function createApp(config: PriceFetcherConfig, logger: Logger): PriceFetc
           published.inc(report.published);
           cancellations.inc(report.cancellations);
           failures.inc(report.failedStocks.length);
+          catchUpSteps.inc(report.catchUpSteps);
         } catch (error) {
           // Kafka or Redis unavailable: nothing was checkpointed, so the next cycle retries it all.
           logger.error({ err: error }, 'fetch cycle failed');

@@ -10,6 +10,10 @@ import {
 import { z } from 'zod';
 import { BROWSER_HEADERS } from './sources/tsetmc-http';
 
+/** Weekday names in the order of `Date.getUTCDay()`. */
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
 const stockList = z
   .string()
   .transform((value) =>
@@ -46,6 +50,12 @@ export const priceFetcherConfigSchema = baseConfigSchema
     FETCH_INTERVAL_MS: z.coerce.number().int().min(10).optional(),
     EXCHANGE_TIME_ZONE: z.string().default('Asia/Tehran'),
     /**
+     * How many days back, before today (exchange time), a fetcher that was down fetches what it
+     * missed; older days are passed over (logged), so that a fetcher down for months does not
+     * flood the topic. The ingestor's topic keeps 7 days.
+     */
+    BACKFILL_MAX_DAYS: z.coerce.number().int().min(0).max(60).default(7),
+    /**
      * Where the list of stocks to fetch comes from: the stocks service (its owner), asked at start
      * and followed on its listings topic. Set in every deployment and by `npm run dev`.
      */
@@ -64,6 +74,19 @@ export const priceFetcherConfigSchema = baseConfigSchema
     REPLAY_SPEED: z.coerce.number().positive().max(100_000).default(60),
     /** The trading day the replay plays (yyyymmdd); by default the day the replay first starts. */
     REPLAY_DATE: z.string().regex(DATE_PATTERN).optional(),
+    /** How many days, from the replay's first, trade the file again; the replay's clock runs on after. */
+    REPLAY_DAYS: z.coerce.number().int().min(1).max(3660).default(1),
+    /** Weekdays of those on which the replay holds no session, e.g. `thu,fri` (the Tehran exchange's weekend). */
+    REPLAY_CLOSED_WEEKDAYS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.enum(WEEKDAYS, { error: `each weekday must be one of ${WEEKDAYS.join(', ')}` }))),
     TSETMC_BASE_URL: env.url('https://cdn.tsetmc.com'),
     TSETMC_TIMEOUT_MS: env.milliseconds(5_000),
     TSETMC_RETRIES: z.coerce.number().int().min(0).max(10).default(3),

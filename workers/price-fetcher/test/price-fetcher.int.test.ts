@@ -1,22 +1,6 @@
-import {
-  createKafka,
-  createLogger,
-  createRedis,
-  decodePriceMessage,
-  loadConfig,
-  PRICE_MESSAGE_HEADER,
-  seriesKeys,
-  toExchangeMoment,
-  type PriceSeries,
-  type Redis,
-} from '@brokerage/common';
-import type { Consumer } from 'kafkajs';
+import { toExchangeMoment } from '@brokerage/common';
 import { eventually } from '../../../test/support/price-series';
-import { kafkaBrokers, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
-import { createApp as createIngestor, type PriceIngestorApp } from '../../price-ingestor/src/app';
-import { priceIngestorConfigSchema } from '../../price-ingestor/src/config';
-import { createApp, type PriceFetcherApp } from '../src/app';
-import { priceFetcherConfigSchema } from '../src/config';
+import { startFetcherPipeline, tsetmcSourceEnv, type FetcherPipeline } from './fetcher-pipeline';
 import { startTsetmcStandIn, type TsetmcStandIn } from './tsetmc-fixture-server';
 
 // The fetcher, the real broker, the ingestor and Redis against the TSETMC stand-in, driven through
@@ -27,91 +11,33 @@ const today = toExchangeMoment(new Date(), 'Asia/Tehran').date;
 const lastSession = toExchangeMoment(new Date(Date.now() - 86_400_000), 'Asia/Tehran').date;
 
 describe('price fetcher with the TSETMC source, into Redis', () => {
-  const suffix = uniqueSuffix();
-  const topic = `test.prices.${suffix}`;
-  const seriesPrefix = `test:${suffix}:prices:`;
   const stock = { id: '44891482026867833', symbol: 'goodstock' };
-  const logger = createLogger({ service: 't', level: 'silent' });
   let standIn: TsetmcStandIn;
-  let fetcher: PriceFetcherApp;
-  let ingestor: PriceIngestorApp;
-  let consumer: Consumer;
-  let redis: Redis;
-  const published: Array<{ kind: string; date: string; seq: number }> = [];
+  let pipeline: FetcherPipeline;
 
   beforeAll(async () => {
     standIn = await startTsetmcStandIn(today);
     // Throughout: a browser's User-Agent required, and every row listed twice.
     standIn.behaviours.browserUserAgentOnly = true;
     standIn.behaviours.duplicateRows = true;
-    redis = createRedis({ url: testRedisUrl, keyPrefix: seriesPrefix, logger });
-    ingestor = createIngestor(
-      loadConfig(priceIngestorConfigSchema, {
-        PORT: '0',
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        PRICES_TOPIC: topic,
-        CONSUMER_GROUP: `ingestor-${suffix}`,
-        PRICES_KEY_PREFIX: seriesPrefix,
-      }),
-      logger,
-    );
-    fetcher = createApp(
-      loadConfig(priceFetcherConfigSchema, {
-        PORT: '0',
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        PRICES_TOPIC: topic,
-        REDIS_URL: testRedisUrl,
-        REDIS_KEY_PREFIX: `test:${suffix}:fetcher:`,
-        PRICE_SOURCE: 'tsetmc',
-        STOCKS: `${stock.id}:${stock.symbol}`,
-        TSETMC_BASE_URL: standIn.url,
-        TSETMC_TIMEOUT_MS: '500',
-        TSETMC_RETRIES: '3',
-        FETCH_INTERVAL_MS: '150',
-      }),
-      logger,
-    );
     // A day without a session, whose feed shows the last session's trades, one of them cancelled.
     standIn.behaviours.holiday = true;
     standIn.trade(stock.id, 90005, 1000, lastSession);
     standIn.trade(stock.id, 90040, 1010, lastSession);
     standIn.trade(stock.id, 90130, 1020, lastSession);
     standIn.cancel(stock.id, 2, 90200, lastSession);
-    await fetcher.start();
-    await ingestor.start();
-    consumer = createKafka({ clientId: 't', brokers: kafkaBrokers(), logger }).consumer({
-      groupId: `t-${suffix}`,
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const { quote, cancellation } = decodePriceMessage(message.value);
-        if (quote) published.push({ kind: 'trade', date: quote.date, seq: quote.seq });
-        else
-          published.push({
-            kind: String(message.headers?.[PRICE_MESSAGE_HEADER]),
-            ...cancellation.cancelled,
-            date: cancellation.date,
-          });
-      },
-    });
+    pipeline = await startFetcherPipeline(
+      { ...tsetmcSourceEnv(standIn.url, stock), FETCH_INTERVAL_MS: '150' },
+      Date.now(),
+    );
   }, 60_000);
 
   afterAll(async () => {
-    await consumer.disconnect();
-    await fetcher.stop();
-    await ingestor.stop();
+    await pipeline.stop();
     await standIn.stop();
-    const raw = createRedis({ url: testRedisUrl, keyPrefix: '', logger });
-    const keys = await raw.keys(`test:${suffix}:*`);
-    if (keys.length > 0) await raw.del(...keys);
-    raw.disconnect();
-    redis.disconnect();
   });
 
-  const series = async (date: string): Promise<PriceSeries | null> =>
-    JSON.parse((await redis.get(seriesKeys.day(stock.symbol, date))) ?? 'null') as PriceSeries | null;
+  const series = (date: string) => pipeline.series(stock.symbol, date);
   async function expectSeries(date: string) {
     const expected = standIn.expectedSeries(stock.id, date);
     expect(
@@ -122,24 +48,17 @@ describe('price fetcher with the TSETMC source, into Redis', () => {
       ),
     ).toEqual(expected);
   }
-  /** Waits for a few more fetch cycles, so that a trade published twice would show. */
-  async function moreCycles() {
-    const calls = standIn.calls.length;
-    await eventually(
-      async () => standIn.calls.length,
-      (count) => count >= calls + 8,
-      10_000,
-    );
-  }
+  const moreCycles = () => standIn.moreCalls();
+  const published = () => pipeline.published;
   const trades = (date: string) =>
-    published.filter((message) => message.kind === 'trade' && message.date === date);
+    pipeline.published.filter((message) => message.kind === 'trade' && message.date === date);
 
   it('on a day without a session publishes the last session under its own date, and nothing under today', async () => {
     await expectSeries(lastSession);
     await moreCycles();
     expect(await series(today)).toBeNull();
     expect(trades(lastSession).map(({ seq }) => seq)).toEqual([1, 3]);
-    expect(published.every(({ date }) => date === lastSession)).toBe(true);
+    expect(published().every(({ date }) => date === lastSession)).toBe(true);
   });
 
   it('publishes a session listed late, by bad servers and twice, each trade once', async () => {
@@ -172,9 +91,9 @@ describe('price fetcher with the TSETMC source, into Redis', () => {
     standIn.cancel(stock.id, 9, 91000);
     await expectSeries(today);
     expect((await series(today))?.price).toEqual([2002, 2003, 2007]);
-    expect(JSON.parse((await redis.get(seriesKeys.latest(stock.symbol)))!)).toEqual(await series(today));
+    expect(await pipeline.latest(stock.symbol)).toEqual(await series(today));
     await moreCycles();
-    const cancellations = published.filter(({ kind }) => kind === 'trade-cancelled');
+    const cancellations = published().filter(({ kind }) => kind === 'cancellation');
     expect(cancellations.map(({ date, seq }) => `${date}#${seq}`)).toEqual([
       `${lastSession}#2`,
       `${today}#5`,

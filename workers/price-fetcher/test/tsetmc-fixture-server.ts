@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { eventually } from '../../../test/support/price-series';
 
 /** A trade in the exchange API's own shape (see src/sources/tsetmc-answers.ts). */
 export function tsetmcTrade(nTran: number, hEven: number, pTran: number, canceled = 0) {
@@ -60,7 +61,8 @@ interface StandInTrade {
  * the real service switchable. `script` answers a path from a queue of fixed answers instead (the
  * last one repeats), so that a test can script "fail twice, then answer" or a malformed answer.
  */
-export async function startTsetmcStandIn(today: string) {
+export async function startTsetmcStandIn(firstDay: string) {
+  let today = firstDay;
   const behaviours: Behaviours = {
     holiday: false,
     browserUserAgentOnly: false,
@@ -117,6 +119,36 @@ export async function startTsetmcStandIn(today: string) {
             zTotTran: trades.length,
             qTotTran5J: trades.length * 1000,
           },
+        },
+      };
+    }
+    match = /^\/api\/ClosingPrice\/GetClosingPriceDailyList\/(\d+)\/(\d+)$/.exec(path);
+    if (match) {
+      // Every day that held a session (a past day with trades, today's unless it is a holiday),
+      // newest first, the latest n (0: all).
+      const dates = [...(sessions.get(match[1]!)?.entries() ?? [])]
+        .filter(
+          ([date, trades]) => trades.length > 0 && (date < today || (date === today && !behaviours.holiday)),
+        )
+        .map(([date]) => date)
+        .sort()
+        .reverse();
+      const count = Number(match[2]);
+      return {
+        status: 200,
+        body: {
+          closingPriceDaily: (count > 0 ? dates.slice(0, count) : dates).map((date) => {
+            const trades = tradesOf(match![1]!, date);
+            return {
+              insCode: match![1]!,
+              dEven: Number(date),
+              hEven: trades.at(-1)!.hEven,
+              pClosing: trades.at(-1)!.pTran,
+              pDrCotVal: trades.at(-1)!.pTran,
+              zTotTran: trades.length,
+              qTotTran5J: trades.length * 1000,
+            };
+          }),
         },
       };
     }
@@ -186,6 +218,19 @@ export async function startTsetmcStandIn(today: string) {
       behaviours.backends = backends;
       connections = 0;
       server.closeIdleConnections();
+    },
+    /** The exchange's calendar turns to `date` (`yyyymmdd`): the feed's session is now that day's. */
+    setToday(date: string): void {
+      today = date;
+    },
+    /** Waits for `count` more requests (a few fetch cycles), so that anything published twice would show. */
+    async moreCalls(count = 8): Promise<void> {
+      const until = calls.length + count;
+      await eventually(
+        async () => calls.length,
+        (made) => made >= until,
+        10_000,
+      );
     },
     /** Connections accepted so far (since the last useBackends). */
     connections: () => connections,

@@ -16,8 +16,9 @@ const yesterday = toExchangeMoment(new Date(Date.now() - 86_400_000), 'Asia/Tehr
 async function withSource(
   run: (source: TsetmcSource, standIn: TsetmcStandIn) => Promise<void>,
   headers: Record<string, string> = BROWSER_HEADERS,
+  clock?: { now: () => Date; firstDay: string },
 ) {
-  const standIn = await startTsetmcStandIn(today);
+  const standIn = await startTsetmcStandIn(clock?.firstDay ?? today);
   const source = new TsetmcSource(
     {
       baseUrl: standIn.url,
@@ -25,8 +26,10 @@ async function withSource(
       retries: 2,
       backoffMs: 10,
       timeZone: 'Asia/Tehran',
+      backfillDays: 7,
       headers,
       logger: createLogger({ service: 't', level: 'silent' }),
+      ...(clock ? { now: clock.now } : {}),
     },
     [stock],
   );
@@ -85,10 +88,105 @@ describe('TSETMC price source', () => {
       standIn.trade(stock.id, 90000, 100, yesterday);
       standIn.trade(stock.id, 122900, 110, yesterday);
       standIn.trade(stock.id, 90100, 120);
-      const fetched = await source.fetch(stock, { session: yesterday, nTran: 1, takenBack: [] });
-      expect(brief(fetched.messages)).toEqual([`${yesterday} 122900 #2 110`, `${today} 090100 #1 120`]);
+      const behind = await source.fetch(stock, { session: yesterday, nTran: 1, takenBack: [] });
+      expect(brief(behind.messages)).toEqual([`${yesterday} 122900 #2 110`]);
+      expect(behind).toMatchObject({ behind: true, checkpoint: { session: today, nTran: 0, takenBack: [] } });
+      const fetched = await source.fetch(stock, behind.checkpoint);
+      expect(brief(fetched.messages)).toEqual([`${today} 090100 #1 120`]);
       expect(fetched.checkpoint).toEqual({ session: today, nTran: 1, takenBack: [] });
+      expect(fetched.behind).toBeUndefined();
     });
+  });
+
+  it('catches up every session missed across midnights, oldest first, passing days without one', async () => {
+    // Down from Saturday 2026-11-21 10:00 (Tehran) to Wednesday 00:20: Sunday held a session,
+    // Monday was a holiday, Tuesday held one; Wednesday's has not opened yet.
+    let now = new Date('2026-11-24T20:50:00Z');
+    await withSource(
+      async (source, standIn) => {
+        standIn.behaviours.holiday = true;
+        const sessions: Array<[string, number, number]> = [
+          ['20261121', 90000, 100],
+          ['20261121', 110000, 101],
+          ['20261122', 90500, 200],
+          ['20261122', 91000, 201],
+          ['20261124', 120000, 400],
+        ];
+        for (const [date, hEven, price] of sessions) standIn.trade(stock.id, hEven, price, date);
+        standIn.cancel(stock.id, 1, 93000, '20261122');
+        const steps: Array<{ messages: string[]; checkpoint: unknown; behind?: boolean }> = [];
+        let checkpoint: unknown = { session: '20261121', nTran: 1, takenBack: [] };
+        for (let fetches = 0; fetches < 6; fetches += 1) {
+          const fetched = await source.fetch(stock, checkpoint);
+          steps.push({
+            messages: brief(fetched.messages),
+            checkpoint: fetched.checkpoint,
+            ...(fetched.behind ? { behind: true } : {}),
+          });
+          checkpoint = fetched.checkpoint;
+          if (!fetched.behind) break;
+        }
+        expect(steps).toEqual([
+          {
+            messages: ['20261121 110000 #2 101'],
+            checkpoint: { session: '20261122', nTran: 0, takenBack: [] },
+            behind: true,
+          },
+          {
+            messages: ['20261122 091000 #2 201', '20261122 cancel #1 -> none'],
+            checkpoint: { session: '20261124', nTran: 0, takenBack: [] },
+            behind: true,
+          },
+          {
+            messages: ['20261124 120000 #1 400'],
+            checkpoint: { session: '20261124', nTran: 1, takenBack: [] },
+          },
+        ]);
+        expect(
+          standIn.calls.some(({ path }) => path.includes('/GetTradeHistory/' + stock.id + '/20261123')),
+        ).toBe(false);
+        // Wednesday's session opens: Tuesday is finished, and Wednesday's trades are read live.
+        now = new Date('2026-11-25T05:40:00Z');
+        standIn.behaviours.holiday = false;
+        standIn.trade(stock.id, 90100, 500);
+        const closing = await source.fetch(stock, checkpoint);
+        expect(closing).toEqual({
+          messages: [],
+          checkpoint: { session: '20261125', nTran: 0, takenBack: [] },
+          behind: true,
+        });
+        expect(brief((await source.fetch(stock, closing.checkpoint)).messages)).toEqual([
+          '20261125 090100 #1 500',
+        ]);
+      },
+      BROWSER_HEADERS,
+      { now: () => now, firstDay: '20261125' },
+    );
+  });
+
+  it('passes over the sessions before the look-back, saying which days', async () => {
+    await withSource(
+      async (source, standIn) => {
+        standIn.behaviours.holiday = true;
+        standIn.trade(stock.id, 90000, 100, '20261101');
+        standIn.trade(stock.id, 90000, 300, '20261119');
+        standIn.trade(stock.id, 90000, 400, '20261124');
+        const first = await source.fetch(stock, { session: '20261101', nTran: 0, takenBack: [] });
+        expect(first).toEqual({
+          messages: [],
+          checkpoint: { session: '20261119', nTran: 0, takenBack: [] },
+          behind: true,
+          skipped: { from: '20261101', to: '20261118' },
+        });
+        const second = await source.fetch(stock, first.checkpoint);
+        expect(brief(second.messages)).toEqual(['20261119 090000 #1 300']);
+        expect(brief((await source.fetch(stock, second.checkpoint)).messages)).toEqual([
+          '20261124 090000 #1 400',
+        ]);
+      },
+      BROWSER_HEADERS,
+      { now: () => new Date('2026-11-26T08:00:00Z'), firstDay: '20261126' },
+    );
   });
 
   it('sends browser headers, which a service that refuses others accepts', async () => {

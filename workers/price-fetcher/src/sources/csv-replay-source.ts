@@ -1,4 +1,5 @@
 import {
+  addDays,
   DATE_PATTERN,
   minuteOf,
   TIME_PATTERN,
@@ -6,7 +7,7 @@ import {
   type PriceQuote,
 } from '@brokerage/common';
 import { z } from 'zod';
-import type { StockRef } from '../config';
+import { WEEKDAYS, type StockRef, type Weekday } from '../config';
 import type { CsvTrade } from './price-csv';
 import type { PriceSource, SourceFetch } from './price-source';
 
@@ -22,35 +23,53 @@ export interface ReplayState {
   startedAtMs: number;
 }
 
+const SECONDS_PER_DAY = 24 * 3600;
+
 function secondsOf(time: string): number {
   return Number(time.slice(0, 2)) * 3600 + Number(time.slice(2, 4)) * 60 + Number(time.slice(4, 6));
 }
 
 function timeOf(seconds: number): string {
-  const clamped = Math.min(seconds, 23 * 3600 + 59 * 60 + 59);
-  return [Math.floor(clamped / 3600), Math.floor((clamped % 3600) / 60), clamped % 60]
+  return [Math.floor(seconds / 3600), Math.floor((seconds % 3600) / 60), seconds % 60]
     .map((part) => String(part).padStart(2, '0'))
     .join('');
 }
 
+export interface ReplayOptions {
+  /** Replayed seconds per real second. */
+  speed: number;
+  /** How many days, from `state.date`, trade the file again (REPLAY_DAYS). */
+  days: number;
+  /** Weekdays among those without a session (REPLAY_CLOSED_WEEKDAYS). */
+  closedWeekdays: readonly Weekday[];
+  /** How many days before the replay's today a checkpoint is caught up from (BACKFILL_MAX_DAYS). */
+  backfillDays: number;
+  /** The real clock, in epoch milliseconds. */
+  realNow?: () => number;
+}
+
 /**
- * Replays a CSV of trades as if they happened on `state.date`, `speed` times faster than real
- * time, from the minute of the file's first trade. The replay clock derives from the persisted
- * start, so a restarted fetcher finds the replay where real time has taken it, and backfills.
- * A fetch returns the trades of the minutes that have ended since the checkpoint (the current
- * minute is still open); the checkpoint is the start of the current minute.
+ * Replays a CSV of a day's trades on `state.date` and the `days - 1` days after it (each weekday
+ * not closed holds a session with the file's trades), `speed` times faster than real time, from the
+ * minute of the file's first trade on the first day; the clock runs through midnights and on past
+ * the last day. The clock derives from the persisted start, so a restarted fetcher finds the replay
+ * where real time has taken it, and backfills. A fetch returns the trades of the minutes that have
+ * ended since the checkpoint (the current minute is still open); the checkpoint is the start of the
+ * current minute. A checkpoint of an earlier day is caught up a day at a time: the rest of its day,
+ * then (`behind`) the next day from its start, never further back than `backfillDays`.
  */
 export class CsvReplaySource implements PriceSource {
   readonly name = 'csv';
   private readonly byStock = new Map<string, CsvTrade[]>();
   private readonly openingSeconds: number;
+  private readonly realNow: () => number;
 
   constructor(
     trades: CsvTrade[],
     private readonly state: ReplayState,
-    private readonly speed: number,
-    private readonly realNow: () => number = Date.now,
+    private readonly options: ReplayOptions,
   ) {
+    this.realNow = options.realNow ?? Date.now;
     for (const trade of trades) {
       const list = this.byStock.get(trade.instrumentId) ?? [];
       list.push(trade);
@@ -63,8 +82,12 @@ export class CsvReplaySource implements PriceSource {
   }
 
   async now(): Promise<ExchangeMoment> {
-    const elapsed = Math.max(0, (this.realNow() - this.state.startedAtMs) / 1000) * this.speed;
-    return { date: this.state.date, time: timeOf(this.openingSeconds + Math.floor(elapsed)) };
+    const elapsed = Math.max(0, (this.realNow() - this.state.startedAtMs) / 1000) * this.options.speed;
+    const seconds = this.openingSeconds + Math.floor(elapsed);
+    return {
+      date: addDays(this.state.date, Math.floor(seconds / SECONDS_PER_DAY)),
+      time: timeOf(seconds % SECONDS_PER_DAY),
+    };
   }
 
   stocks(): StockRef[] {
@@ -74,21 +97,50 @@ export class CsvReplaySource implements PriceSource {
     }));
   }
 
+  /** Whether the replay holds a session on `date`. */
+  isSession(date: string): boolean {
+    if (date < this.state.date || date >= addDays(this.state.date, this.options.days)) return false;
+    const weekday = new Date(
+      Date.UTC(+date.slice(0, 4), +date.slice(4, 6) - 1, +date.slice(6, 8)),
+    ).getUTCDay();
+    return !this.options.closedWeekdays.includes(WEEKDAYS[weekday]!);
+  }
+
   async fetch(stock: StockRef, checkpoint: unknown): Promise<SourceFetch> {
     const now = await this.now();
     const until = minuteOf(now.time);
     const known = replayCheckpointSchema.safeParse(checkpoint);
-    const from = known.success && known.data.date === now.date ? known.data.until : undefined;
-    if (from !== undefined && from >= until) return { messages: [], checkpoint };
-    const quotes = this.trades(stock, now.date, from, until);
+    // None yet, or one ahead of the clock (another replay's): from the start of today.
+    let from =
+      known.success && known.data.date <= now.date ? known.data : { date: now.date, until: '000000' };
+    const earliest = addDays(now.date, -this.options.backfillDays);
+    let skipped: SourceFetch['skipped'];
+    if (from.date < earliest) {
+      skipped = { from: from.date, to: addDays(earliest, -1) };
+      from = { date: earliest, until: '000000' };
+    }
+    if (from.date < now.date) {
+      const quotes = this.trades(stock, from.date, from.until);
+      return {
+        messages: quotes.map((quote) => ({ quote })),
+        checkpoint: { date: addDays(from.date, 1), until: '000000' },
+        behind: true,
+        ...(skipped ? { skipped } : {}),
+      };
+    }
+    if (from.until >= until) return { messages: [], checkpoint: from };
+    const quotes = this.trades(stock, now.date, from.until, until);
     return { messages: quotes.map((quote) => ({ quote })), checkpoint: { date: now.date, until } };
   }
 
-  /** The trades of `stock` on `date` with `from <= time < until` (`from` undefined: from the start). */
-  trades(stock: StockRef, date: string, from: string | undefined, until: string): PriceQuote[] {
-    if (date !== this.state.date) return [];
+  /**
+   * The trades of `stock` on `date` with `from <= time < until` (`from` undefined: from the start;
+   * `until` undefined: to the end of the day); none on a day without a session.
+   */
+  trades(stock: StockRef, date: string, from?: string, until?: string): PriceQuote[] {
+    if (!this.isSession(date)) return [];
     return (this.byStock.get(stock.id) ?? [])
-      .filter(({ time }) => (from === undefined || time >= from) && time < until)
+      .filter(({ time }) => (from === undefined || time >= from) && (until === undefined || time < until))
       .map(({ time, price, line }) => ({
         stockId: stock.id,
         symbol: stock.symbol,

@@ -9,6 +9,16 @@ export interface SourceFetch {
   messages: PriceMessage[];
   /** Where the stock stands once `messages` are published (JSON; the source's own form). */
   checkpoint: unknown;
+  /**
+   * The checkpoint is still behind the source: a fetcher that was down catches up one day at a
+   * time, each day checkpointed once published, and fetches again at once.
+   */
+  behind?: boolean;
+  /**
+   * Days (`yyyymmdd`, both included) the checkpoint passed over unfetched, because they are before
+   * the look-back (BACKFILL_MAX_DAYS).
+   */
+  skipped?: { from: string; to: string };
 }
 
 /** Where prices come from: a replayed CSV file, or the exchange itself. */

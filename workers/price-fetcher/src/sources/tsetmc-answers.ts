@@ -8,6 +8,9 @@ import { z } from 'zod';
 //       zTotTran: that session's number of trades so far
 //   GET /api/Trade/GetTrade/{insCode}                      the latest session's trades: {"trade": [...]}
 //   GET /api/Trade/GetTradeHistory/{insCode}/{yyyymmdd}/false   a past day's: {"tradeHistory": [...]}
+//   GET /api/ClosingPrice/GetClosingPriceDailyList/{insCode}/{n}   the latest n sessions, newest first:
+//       {"closingPriceDaily": [{"dEven": 20231023, "zTotTran": 7912.0, "pClosing": 15320.00, ...}, ...]}
+//       a day without a session (weekend, holiday) is not listed
 // Each trade: {"insCode": null, "dEven": 0, "nTran": 1, "hEven": 90016, "qTitTran": 100000,
 //   "pTran": 15580.00, "qTitNgJ": 0, "iSensVarP": "\u0000", ..., "canceled": 0}
 // where hEven is the time as the integer HHMMSS, nTran the trade number (1, 2, ... within a
@@ -56,6 +59,22 @@ function parsed<T>(schema: z.ZodType<T>, body: unknown, path: string): T {
 export function sessionInfoFrom(body: unknown, path: string): SessionInfo {
   const { closingPriceInfo } = parsed(closingPriceInfoSchema, body, path);
   return { session: String(closingPriceInfo.finalLastDate), tradeCount: closingPriceInfo.zTotTran };
+}
+
+const closingPriceDailySchema = z.object({
+  closingPriceDaily: z.array(
+    z.object({
+      dEven: z.number().int().min(19_000_101).max(99_991_231),
+      zTotTran: z.number().int().min(0),
+    }),
+  ),
+});
+
+/** The sessions a GetClosingPriceDailyList answer lists, oldest first, with their trade counts. */
+export function sessionListFrom(body: unknown, path: string): SessionInfo[] {
+  return parsed(closingPriceDailySchema, body, path)
+    .closingPriceDaily.map(({ dEven, zTotTran }) => ({ session: String(dEven), tradeCount: zTotTran }))
+    .sort((a, b) => a.session.localeCompare(b.session));
 }
 
 export function tradeRowsFrom(body: unknown, list: 'trade' | 'tradeHistory', path: string): TradeRow[] {
