@@ -16,6 +16,7 @@ import {
 } from '@brokerage/common';
 import type { GatewayConfig } from './config';
 import { createExplorerRoutes } from './explorer';
+import type { GatewayContext } from './gateway-context';
 import { OrderStatusFeed } from './subscriptions/order-status-feed';
 import { PricePointsFeed } from './subscriptions/price-points-feed';
 import { attachSubscriptionServer } from './subscriptions/subscription-server';
@@ -29,10 +30,8 @@ import { operationLimitRules } from './security/operation-limits';
 import { createJwksRoute } from './security/jwks-route';
 import { gatewayErrorFormatter } from './security/production-errors';
 import { RateLimiter } from './security/rate-limiter';
-import { readBudgetPlugin, type ReadBudgetContext } from './security/read-budget';
+import { readBudgetPlugin } from './security/read-budget';
 import { signInLimitPlugin } from './security/sign-in-limit';
-
-export type GatewayContext = ReadBudgetContext;
 
 export interface RunningGateway {
   url: string;

@@ -7,6 +7,8 @@ import { eventually } from '../../test/support/price-series';
 import { testLogger, testRedisUrl } from '../../test/support/services';
 import { publishVerificationOutcome } from '../../test/support/verification';
 import { subscribe } from '../../test/support/subscriptions';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { gatewayConfigSchema } from '../src/config';
 import { start as startGateway, type RunningGateway } from '../src/server';
 
@@ -212,6 +214,56 @@ describe('orderStatus subscription through the gateway', () => {
       expect(watch.results.at(-1)?.data?.orderStatus.status).toBe('COMPLETED');
       await watch.dispose();
     }
+  });
+
+  it('releases the Redis subscription as soon as a client unsubscribes, its socket still open', async () => {
+    // The order stays IN_PROGRESS: the stream is waiting for a change that does not come when the
+    // client sends `complete`, and must end then rather than at the next status.
+    const { order, owner } = await buy({ delayMs: 60_000, verified: true });
+    const channel = `${stack.statusChannelPrefix}${order.id}`;
+    const openBefore = await metricTotal(stack.metricsUrl(url), 'graphql_subscriptions_open');
+    const client = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: owner,
+      retryAttempts: 0,
+    });
+    let unsubscribe = () => {};
+    await new Promise((resolve, reject) => {
+      unsubscribe = client.subscribe(
+        {
+          query: `subscription ($id: ID!) { orderStatus(orderId: $id) { status } }`,
+          variables: { id: order.id },
+        },
+        { next: resolve, error: reject, complete: () => undefined },
+      );
+    });
+    expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 1]);
+
+    unsubscribe();
+    expect(
+      await eventually(
+        () => redis.pubsub('NUMSUB', channel),
+        (value) => value[1] === 0,
+        5_000,
+      ),
+    ).toEqual([channel, 0]);
+    expect(
+      await eventually(
+        () => metricTotal(stack.metricsUrl(url), 'graphql_subscriptions_open'),
+        (open) => open === openBefore,
+        5_000,
+      ),
+    ).toBe(openBefore);
+    // The socket is still open and serving: a query over it answers.
+    const answer = await new Promise<unknown>((resolve, reject) => {
+      client.subscribe(
+        { query: `query ($id: ID!) { order(id: $id) { status } }`, variables: { id: order.id } },
+        { next: resolve, error: reject, complete: () => undefined },
+      );
+    });
+    expect(answer).toEqual({ data: { order: { status: 'IN_PROGRESS' } } });
+    await client.dispose();
   });
 
   it('releases every Redis subscription when 1,000 sockets close', async () => {

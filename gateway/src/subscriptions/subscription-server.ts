@@ -1,34 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import {
-  AuthenticationError,
-  codedError,
-  FINAL_STATUSES,
-  type Caller,
-  type Logger,
-  type OrderStatus,
-  type OrderStatusEvent,
-  type OrderView,
-} from '@brokerage/common';
-import {
-  type DocumentNode,
-  type ExecutionArgs,
-  type ExecutionResult,
-  type GraphQLSchema,
-  type ValidationRule,
-} from 'graphql';
+import { AuthenticationError, type Caller, type Logger } from '@brokerage/common';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { GatewayContext } from '../gateway-context';
 import type { Authenticator } from '../security/authentication';
-import type { GatewayContext } from '../server';
-import type { OrderStatusFeed } from './order-status-feed';
 import { OperationDocuments } from './operation-documents';
-import { createPriceChangedStreams, isPriceChanged } from './price-changed-stream';
+import type { OrderStatusFeed } from './order-status-feed';
+import { createOrderStatusStreams } from './order-status-stream';
+import { isPriceChanged } from './price-changed-arguments';
+import { createPriceChangedStreams } from './price-changed-stream';
 import type { PricePointsFeed } from './price-points-feed';
-import { answerFromEvent, carriesAll, ownFieldsSelected } from './order-state-from-event';
-import { STATUS_PROBE, toOrderStatusQuery } from './order-status-query';
+import { readThroughGateway, type SubscriptionResult } from './subscriber-read';
 
 export interface SubscriptionServerOptions {
   httpServer: Server;
@@ -51,8 +37,6 @@ export interface SubscriptionServerOptions {
   registry: Registry;
 }
 
-type Result = ExecutionResult<Record<string, unknown>>;
-
 /** connectionParams play the part HTTP headers play for queries (e.g. `authorization`). */
 function headersFrom(params: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -64,147 +48,22 @@ function headersFrom(params: Readonly<Record<string, unknown>> | undefined): Rec
 
 /**
  * GraphQL over WebSocket (graphql-ws) on the gateway's own port and path. @apollo/gateway does
- * not execute subscriptions, so `orderStatus` is served here. The first state is the client's
- * selection run as a query through the gateway (which also checks that the caller may see the
- * order). Each status change published by the orders service then produces the next state: from
- * the event itself when the selection needs only the order's own fields, which the event carries;
- * otherwise by running the query again, so that fields of every subgraph resolve by ordinary
- * federation. Queries and mutations sent over the socket run through the gateway too.
+ * not execute subscriptions, so they are served here: `orderStatus` (order-status-stream.ts) and
+ * `priceChanged` (price-changed-stream.ts). Queries and mutations sent over the socket run through
+ * the gateway, as over HTTP.
  */
 export function attachSubscriptionServer(options: SubscriptionServerOptions) {
-  const { feed, logger } = options;
-  let open = 0;
-  new Gauge({
-    name: 'graphql_subscriptions_open',
-    help: 'orderStatus subscriptions open on this gateway',
-    registers: [options.registry],
-    collect(this: Gauge) {
-      this.set(open);
-    },
+  const { logger } = options;
+  const orderStatusStream = createOrderStatusStreams({
+    feed: options.feed,
+    schema: options.schema,
+    registry: options.registry,
   });
-  const delivered = new Counter({
-    name: 'order_status_events_delivered_total',
-    help: 'orderStatus results sent to subscribers, by source: the status event itself or a read',
-    labelNames: ['source'],
-    registers: [options.registry],
-  });
-
-  /** Runs a subscription's read; only the first is charged to the read budget. */
-  async function run(document: DocumentNode, args: ExecutionArgs, paid: boolean): Promise<Result> {
-    const context = args.contextValue as GatewayContext;
-    const response = await options.apollo().executeOperation(
-      {
-        query: document,
-        variables: args.variableValues ?? undefined,
-        operationName: args.operationName ?? undefined,
-      },
-      { contextValue: paid ? { ...context, readPaid: true } : context },
-    );
-    if (response.body.kind !== 'single')
-      throw new Error('incremental delivery is not supported over WebSocket');
-    return response.body.singleResult as Result;
-  }
-
   const priceChangedStream = createPriceChangedStreams({
     feed: options.priceFeed,
     timeZone: options.exchangeTimeZone,
     registry: options.registry,
   });
-
-  function orderStatusStream(args: ExecutionArgs): AsyncIterableIterator<Result> | Result {
-    let query;
-    try {
-      query = toOrderStatusQuery(args.document, args.operationName, args.variableValues);
-    } catch (error) {
-      return { errors: [error as never] };
-    }
-    const { document, orderId, responseKey } = query;
-    // Decided once: can this selection be answered from an event, or does it need a read?
-    const ownFields = ownFieldsSelected(options.schema(), document);
-    const answerable = (order: OrderView | undefined): order is OrderView =>
-      order !== undefined && ownFields !== undefined && carriesAll(order, ownFields);
-    let done = false;
-    let finishing = false;
-    // What the next state comes from: the order carried by the latest answerable event, or a read
-    // (which wins: it is never older than any event).
-    let next: OrderView | 'read' | undefined;
-    let wake: (() => void) | undefined;
-    let unwatch: (() => void) | undefined;
-    let lastSent: string | undefined;
-    const onChange = (event: OrderStatusEvent | undefined) => {
-      if (event && answerable(event.order)) {
-        if (next !== 'read') next = event.order;
-      } else {
-        next = 'read';
-      }
-      wake?.();
-    };
-    // Watch before the first read, so that a change between the two is not missed.
-    const watching = feed.watch(orderId, onChange).then((stop) => {
-      if (done) stop();
-      else unwatch = stop;
-    });
-    open += 1;
-    const finish = (): IteratorResult<Result> => {
-      if (!done) {
-        done = true;
-        open -= 1;
-        unwatch?.();
-        wake?.();
-      }
-      return { done: true, value: undefined };
-    };
-
-    const iterator: AsyncIterableIterator<Result> = {
-      [Symbol.asyncIterator]: () => iterator,
-      async next(): Promise<IteratorResult<Result>> {
-        if (done || finishing) return finish();
-        await watching;
-        if (lastSent === undefined) next = 'read';
-        for (;;) {
-          while (next === undefined && !done) await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-          if (done) return finish();
-          const source = next!;
-          next = undefined;
-          const result =
-            source === 'read'
-              ? await run(document, args, lastSent !== undefined)
-              : answerFromEvent(options.schema(), document, args.variableValues, source);
-          if (done) return finish();
-          const order = result.data?.[responseKey] as Record<string, unknown> | null | undefined;
-          if (!order) {
-            finishing = true;
-            const errors = result.errors?.length
-              ? result.errors
-              : [codedError('ORDER_NOT_FOUND', `No order with id ${orderId}`)];
-            return { done: false, value: { errors } };
-          }
-          const { [STATUS_PROBE]: status, ...selected } = order;
-          const value: Result = { ...result, data: { ...result.data, [responseKey]: selected } };
-          const serialized = `${String(status)} ${JSON.stringify(value)}`;
-          // A repeated event (a final status is announced twice, and the outbox delivers at least
-          // once) is not a change: nothing to send. A new status is, even when the client's
-          // selection looks the same. No event is older than what was sent: an order has one
-          // status before its final one, and the final one ends the stream.
-          if (serialized === lastSent) continue;
-          lastSent = serialized;
-          // After a final status the stream completes.
-          if (FINAL_STATUSES.has(status as OrderStatus)) finishing = true;
-          delivered.inc({ source: source === 'read' ? 'read' : 'event' });
-          return { done: false, value };
-        }
-      },
-      async return(): Promise<IteratorResult<Result>> {
-        return finish();
-      },
-      async throw(error: unknown): Promise<IteratorResult<Result>> {
-        finish();
-        throw error;
-      },
-    };
-    return iterator;
-  }
 
   const wsServer = new WebSocketServer({
     server: options.httpServer,
@@ -256,14 +115,23 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
           },
           { contextValue: args.contextValue as GatewayContext },
         );
-        return response.body.kind === 'single' ? (response.body.singleResult as Result) : { errors: [] };
+        return response.body.kind === 'single'
+          ? (response.body.singleResult as SubscriptionResult)
+          : { errors: [] };
       },
       subscribe: (args) =>
         isPriceChanged(args)
           ? priceChangedStream(args, (document, variables, paid) =>
-              run(document, { ...args, document, variableValues: variables, operationName: undefined }, paid),
+              readThroughGateway(
+                options.apollo(),
+                document,
+                { ...args, document, variableValues: variables, operationName: undefined },
+                paid,
+              ),
             )
-          : orderStatusStream(args),
+          : orderStatusStream(args, (document, readArgs, paid) =>
+              readThroughGateway(options.apollo(), document, readArgs, paid),
+            ),
       // Results come from Apollo already formatted: their errors are plain objects, which graphql-ws
       // would try to format again (calling toJSON). JSON serialisation handles both kinds as they are.
       onNext: (_ctx, _id, _payload, _args, result) => result,
@@ -272,10 +140,6 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions) {
   );
 
   return {
-    /** Subscriptions open right now. */
-    get open() {
-      return open;
-    },
     /** Closes every socket with 1001 (going away), then the WebSocket server. */
     async dispose(): Promise<void> {
       await server.dispose();
