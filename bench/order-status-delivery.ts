@@ -20,7 +20,7 @@ import { ensureKafka, percentile, quick, report, root, runStandalone } from './s
 //
 // The two are sampled interleaved, half a pace apart, rather than one after the other: a p99 is the
 // tail, and on a shared 2-core machine a neighbour's burst during one 20 s window but not the other
-// swung the ratio from 1.5x to 8x between consecutive runs. Interleaved, both see the same machine.
+// would swing the ratio several-fold between consecutive runs. Interleaved, both see the same machine.
 // The bare loop alone, on a quiet stack just before, is printed too, and its ratio beside.
 
 const ORDERS = Number(process.env.BENCH_SUBSCRIBERS ?? (quick ? 50 : 1_000));

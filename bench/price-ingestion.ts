@@ -19,8 +19,8 @@ import { ensureKafka, median, quick, report, runStandalone, withPeakRss } from '
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? (quick ? 10_000 : 100_000));
 const STOCKS = 50;
 // Each side is measured this many times, interleaved: a run lasts a quarter of a second, so one late
-// group join or a neighbour's burst on the shared machine swings a single one (the bare loop's
-// rate moved 1.8x between rounds of one run), and medians of 5 still moved 0.1x between runs.
+// group join or a neighbour's burst on the shared machine swings a single one, and a median of a
+// few rounds still moves between runs (bench/README.md, "Price ingestion").
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 9));
 const logger = createLogger({ service: 'bench', level: 'silent' });
 
@@ -67,9 +67,9 @@ async function produce(kafka: Kafka, topic: string): Promise<void> {
 
 /**
  * Returns once the group has committed the topic's end on every partition. The end of a run is
- * when this sees it, so it asks often: after a 20 ms pause each, the end of a 250 ms run was seen
- * up to 20 ms late, a noise of 8 % on either side of the ratio. One offset fetch every 2 ms is
- * little work for the broker, and both sides are watched the same way.
+ * when this sees it, so it asks often: a pause of 20 ms between asks would see the end of a
+ * 250 ms run up to 20 ms late, 8 % of noise on either side of the ratio. One offset fetch every
+ * 2 ms is little work for the broker, and both sides are watched the same way.
  */
 async function waitForGroupToFinish(admin: Admin, groupId: string, topic: string, timeoutMs = 300_000) {
   const ends = await admin.fetchTopicOffsets(topic);

@@ -15,9 +15,9 @@ interface GraphQLBody<T> {
  *
  * undici's `request` rather than `fetch`: fetch builds WHATWG streams, a cloned body and abort
  * signals for every call, and an `AbortSignal.timeout` keeps all of it reachable until its timer
- * fires. On the orders service (two calls per buy, one per outcome) that promoted about 40 KB a
- * call to the old generation, whose collections then paused the buy-result stream for tens of
- * milliseconds (bench/README.md, "Buy result delivery").
+ * fires, long after the call. On the orders service (two calls per buy, one per outcome) that
+ * garbage reaches the old generation, whose collections pause the buy-result stream
+ * (bench/README.md, "Buy result delivery").
  */
 const agent = new Agent({ keepAliveTimeout: 30_000 });
 

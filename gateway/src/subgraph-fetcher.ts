@@ -207,7 +207,7 @@ function splitAnswer(answer: Answer, count: number): Answer[] {
  * The gateway's HTTP client for subgraph calls: keep-alive connections capped per origin (no
  * handshake per call, no unbounded socket growth under load) and a latency histogram per subgraph.
  * It calls with undici's `request` rather than `fetch`, which builds WHATWG streams, a tee of the
- * request body and a Request per call: garbage that outlived young collections and made the
+ * request body and a Request per call: garbage that outlives young collections and makes the
  * gateway's old generation grow under load (see bench/README.md).
  *
  * Identical read calls in flight at the same moment share one HTTP call (Hive Gateway does the

@@ -17,16 +17,16 @@ import { TAKE_BACK } from './take-back-script';
 // Each minute's last applied order is kept in a string beside the series, 16 bytes a minute in the
 // series' own order (an order is `hhmmss.` and a 9-digit trade number: fixed width, so comparing
 // strings compares orders). Both are edited as strings, with a fixed number of Redis calls (two
-// GETs, two SETs, the latest day's GET and SET) whatever the number of minutes. A hash of orders
-// by minute cost more than the rest of the script together: `HMGET` and `HSET` of a batch's
-// minutes scan a small hash's entries once per field.
+// GETs, two SETs, the latest day's GET and SET) whatever the number of minutes. Not a hash of
+// orders by minute: `HMGET` and `HSET` of a batch's minutes scan a small hash's entries once per
+// field, which would cost more than the rest of the script together.
 //
 // Updates come sorted by minute, so the ones after the series' last minute (nearly all of them:
 // trades arrive in order) are appended in one concatenation, of the lists as the client sent them,
 // with no update parsed; one at the last minute replaces its price and order with a few substring
-// operations; only an earlier minute parses the times. (Parsing every update out of one string
-// took 28 of the script's 74 us for a batch's 53 minutes.) Prices stay the digits they were sent
-// as (cjson would print 14 significant digits).
+// operations; only an earlier minute parses the times (parsing every update out of one string
+// would be the script's largest cost). Prices stay the digits they were sent as (cjson would
+// print 14 significant digits).
 //
 // KEYS: latest series, latest date, the day's series, the day's orders, the day's orders as an
 // older ingestor kept them (a hash by minute; moved into the string the first time the day changes)
