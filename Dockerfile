@@ -20,6 +20,12 @@ COPY subgraphs/orders/package.json /app/subgraphs/orders/
 COPY subgraphs/notifications/package.json /app/subgraphs/notifications/
 COPY workers/verifier/package.json /app/workers/verifier/
 COPY workers/verification-api/package.json /app/workers/verification-api/
+# The owners' contracts (topic, key and channel names, message shapes), beside their owners.
+COPY subgraphs/orders/contract/package.json /app/subgraphs/orders/contract/
+COPY subgraphs/stocks/contract/package.json /app/subgraphs/stocks/contract/
+COPY workers/price-fetcher/contract/package.json /app/workers/price-fetcher/contract/
+COPY workers/price-ingestor/contract/package.json /app/workers/price-ingestor/contract/
+COPY workers/verifier/contract/package.json /app/workers/verifier/contract/
 
 FROM node:26-bookworm-slim AS deps
 WORKDIR /app

@@ -63,7 +63,7 @@ const config = {
   // common. Below the floor the run fails.
   coverageProvider: 'v8',
   collectCoverageFrom: [
-    '{common,gateway,subgraphs/*,workers/*}/src/**/*.ts',
+    '{common,gateway,subgraphs/*,workers/*,subgraphs/*/contract,workers/*/contract}/src/**/*.ts',
     '!**/generated/**',
     '!**/*.d.ts',
   ],

@@ -1,12 +1,5 @@
-import {
-  createKafka,
-  createLogger,
-  createRedis,
-  encodePriceQuote,
-  ensureTopics,
-  loadConfig,
-  type PriceQuote,
-} from '@brokerage/common';
+import { createKafka, createLogger, createRedis, ensureTopics, loadConfig } from '@brokerage/common';
+import { encodePriceQuote, type PriceQuote } from '@brokerage/price-fetcher-contract';
 import type { Admin, Kafka } from 'kafkajs';
 import { createApp } from '../workers/price-ingestor/src/app';
 import { priceIngestorConfigSchema } from '../workers/price-ingestor/src/config';

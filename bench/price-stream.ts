@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createLogger, createRedis, type PriceQuote } from '@brokerage/common';
+import { createLogger, createRedis } from '@brokerage/common';
+import { type PriceQuote } from '@brokerage/price-fetcher-contract';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MinuteSeriesStore } from '../workers/price-ingestor/src/minute-series-store';

@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
-import {
-  createKafka,
-  createLogger,
-  decodeJson,
-  encodeJson,
-  ensureTopics,
-  verificationOutcomeSchema,
-  type VerificationRequest,
-} from '@brokerage/common';
+import { createKafka, createLogger, decodeJson, encodeJson, ensureTopics } from '@brokerage/common';
+import { type VerificationRequest } from '@brokerage/orders-contract';
+import { verificationOutcomeSchema } from '@brokerage/verifier-contract';
 import { start as startVerificationApi } from '../workers/verification-api/src/server';
 import { ensureKafka, percentile, quick, report, runStandalone, spawnBenchService } from './support';
 

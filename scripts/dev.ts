@@ -2,8 +2,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
-import { createLogger, loadConfig } from '@brokerage/common';
-import { provisionConfigSchema, provisionStores } from './provision-stores';
+import { createKafka, createLogger, loadConfig } from '@brokerage/common';
+import { defaultStoreNames } from '../common/src/store-access';
+import { ensurePlatformTopics, provisionConfigSchema, provisionStores } from './provision-stores';
 import { DEMO_USERS, seed } from './seed';
 import { imageNodeFlags } from './dockerfile';
 import { startTcpProxy, type TcpProxy } from './tcp-front';
@@ -218,6 +219,20 @@ async function main() {
     createLogger({ service: 'provision', level: 'warn' }),
   );
   say('PostgreSQL: each service has its own role and database');
+  // Each service creates the topics it owns and waits for the others' (orders and the verifier
+  // read each other's); started one after another, they would wait on services not started yet.
+  const topicSettings = loadConfig(provisionConfigSchema, { ...process.env, ...clusterEnv });
+  await ensurePlatformTopics(
+    createKafka({
+      clientId: 'dev',
+      brokers: topicSettings.KAFKA_BROKERS,
+      security: topicSettings,
+      logger: createLogger({ service: 'dev', level: 'warn' }),
+    }),
+    defaultStoreNames,
+    topicSettings,
+  );
+  say('Kafka: every topic exists');
 
   for (const [index, spec] of services.entries()) {
     const replicas = replicasOf(spec);

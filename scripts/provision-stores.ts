@@ -12,9 +12,12 @@ import {
   kafkaSecurityConfig,
   loadConfig,
   topicConfig,
+  kafkaTopicCreationConfig,
+  type KafkaTopicCreationConfig,
   type KafkaSecurityConfig,
   type Logger,
 } from '@brokerage/common';
+import { STOCK_LISTINGS_TOPIC_SETTINGS } from '@brokerage/stocks-contract';
 import {
   defaultStoreNames,
   storeAccess,
@@ -27,6 +30,7 @@ import {
   AclPermissionTypes,
   AclResourceTypes,
   ResourcePatternTypes,
+  type Kafka,
   type Admin,
   type AclEntry,
 } from 'kafkajs';
@@ -312,6 +316,29 @@ function jaasString(value: string): string {
 }
 
 /** The environment `npm run provision` reads; every setting has the development default. */
+/**
+ * Creates every topic of the platform, as an administrator does before the services start (each
+ * service otherwise creates only its own, and waits for the others'): with the partitions,
+ * replication and settings its owner would give it.
+ */
+export async function ensurePlatformTopics(
+  kafka: Kafka,
+  { topics }: StoreNames,
+  { KAFKA_TOPIC_PARTITIONS, KAFKA_REPLICATION_FACTOR }: KafkaTopicCreationConfig,
+): Promise<void> {
+  await ensureTopics(
+    kafka,
+    Object.values(topics).map((topic) => {
+      const created = topicConfig(topic, KAFKA_TOPIC_PARTITIONS, KAFKA_REPLICATION_FACTOR);
+      if (topic !== topics.stockListings) return created;
+      return {
+        ...created,
+        configEntries: [...(created.configEntries ?? []), ...STOCK_LISTINGS_TOPIC_SETTINGS],
+      };
+    }),
+  );
+}
+
 export const provisionConfigSchema = z.object({
   POSTGRES_ADMIN_URL: env.postgresUrl('postgres', 'postgres'),
   USERS_DATABASE_URL: env.postgresUrl('users'),
@@ -329,7 +356,7 @@ export const provisionConfigSchema = z.object({
   PRICE_INGESTOR_REDIS_URL: env.redisUrl(),
   /** The provisioner's own Kafka connection: a super user of a cluster with its authorizer on. */
   KAFKA_BROKERS: env.kafkaBrokers(),
-  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  ...kafkaTopicCreationConfig,
   ...kafkaSecurityConfig,
   /** Each Kafka client's SCRAM user; its password is set only when given. */
   ORDERS_KAFKA_SASL_USERNAME: z.string().default('orders'),
@@ -466,10 +493,7 @@ export async function provisionStores(config: ProvisionConfig, logger: Logger): 
       logger,
     });
     // Every topic exists before its readers start: they may read but not create it.
-    await ensureTopics(
-      kafka,
-      Object.values(names.topics).map((topic) => topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR)),
-    );
+    await ensurePlatformTopics(kafka, names, config);
     const admin = kafka.admin();
     await admin.connect();
     try {

@@ -10,7 +10,8 @@ import {
   type LogEntry,
   type SASLOptions,
 } from 'kafkajs';
-import { ConfigError, type KafkaSecurityConfig } from './config';
+import type { z } from 'zod';
+import { ConfigError, env, type KafkaSecurityConfig } from './config';
 import type { Logger } from './logger';
 
 export interface KafkaOptions {
@@ -141,6 +142,76 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
 function isTopicNotYetKnown(error: unknown): boolean {
   const type = (error as { type?: unknown } | null)?.type;
   return type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE';
+}
+
+/**
+ * The settings of a topic's owner for the topics it creates: partitions (which bound how many
+ * consumers of a group share the work) and replication. Replication is 1 for the one-node
+ * development broker; production sets KAFKA_REPLICATION_FACTOR=3 (min.insync.replicas=2).
+ */
+export const kafkaTopicCreationConfig = {
+  KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
+  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+};
+export type KafkaTopicCreationConfig = z.infer<z.ZodObject<typeof kafkaTopicCreationConfig>>;
+
+export function topicConfig(topic: string, partitions = 3, replicationFactor = 1): ITopicConfig {
+  return {
+    topic,
+    numPartitions: partitions,
+    replicationFactor,
+    configEntries:
+      replicationFactor > 1
+        ? [{ name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) }]
+        : [],
+  };
+}
+
+/**
+ * How a service creates a topic it owns (one its `@brokerage/*-contract` defines), as its config
+ * says: only the owner passes this to `ensureTopics`; a consumer of the topic calls `waitForTopics`.
+ */
+export function ownedTopicConfig(
+  topic: string,
+  { KAFKA_TOPIC_PARTITIONS, KAFKA_REPLICATION_FACTOR }: KafkaTopicCreationConfig,
+): ITopicConfig {
+  return topicConfig(topic, KAFKA_TOPIC_PARTITIONS, KAFKA_REPLICATION_FACTOR);
+}
+
+/**
+ * Waits until other services' topics exist and have leaders: a consumer never creates a topic it
+ * does not own (its owner sets partitions and replication), so it starts once the owner has.
+ * Gives up after `timeoutMs`, naming the topics still missing.
+ */
+export async function waitForTopics(
+  kafka: Kafka,
+  topics: string[],
+  { logger, timeoutMs = 120_000 }: { logger: Logger; timeoutMs?: number },
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let nextLog = 0;
+    for (;;) {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic));
+      if (missing.length === 0) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `topics ${missing.join(', ')} do not exist after ${timeoutMs} ms: is their owner running?`,
+        );
+      }
+      if (Date.now() >= nextLog) {
+        logger.info({ topics: missing }, 'waiting for the owners of these topics to create them');
+        nextLog = Date.now() + 10_000;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await waitForLeaders(admin, topics);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Readiness check: the cluster answers a metadata request. */

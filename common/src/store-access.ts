@@ -1,11 +1,16 @@
-import { OrderTopics } from './orders/messages';
-import { DEFAULT_PRICE_POINTS_CHANNEL_PREFIX } from './prices/price-points';
-import { TopicNames } from './topics';
+import { DEFAULT_ORDER_STATUS_CHANNEL_PREFIX, OrderTopics } from '@brokerage/orders-contract';
+import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
+import {
+  DEFAULT_PRICE_POINTS_CHANNEL_PREFIX,
+  DEFAULT_PRICES_KEY_PREFIX,
+} from '@brokerage/price-ingestor-contract';
+import { StocksTopics } from '@brokerage/stocks-contract';
+import { VerifierTopics } from '@brokerage/verifier-contract';
 
 /**
  * What each service may touch in each store, and nothing more: `npm run provision` turns this
  * into PostgreSQL roles, Redis ACL users and Kafka ACLs. A new service, topic, key prefix or
- * channel is added here, in its owner's entry, and in the owner's config default.
+ * channel is defined in its owner's `@brokerage/*-contract` and given here to its owner's entry.
  */
 export interface ServiceStoreAccess {
   /** The PostgreSQL database the service owns, through a role of the same name. */
@@ -77,16 +82,16 @@ export const defaultStoreNames: StoreNames = {
   },
   redis: {
     rateLimitPrefix: 'ratelimit:',
-    orderStatusChannelPrefix: 'orders:status:',
-    pricesKeyPrefix: '',
+    orderStatusChannelPrefix: DEFAULT_ORDER_STATUS_CHANNEL_PREFIX,
+    pricesKeyPrefix: DEFAULT_PRICES_KEY_PREFIX,
     priceFetcherPrefix: 'price-fetcher:',
     pricePointsChannelPrefix: DEFAULT_PRICE_POINTS_CHANNEL_PREFIX,
   },
   topics: {
-    prices: TopicNames.priceQuotes,
-    stockListings: TopicNames.stockListings,
+    prices: PriceFetcherTopics.priceQuotes,
+    stockListings: StocksTopics.stockListings,
     verificationRequests: OrderTopics.verificationRequests,
-    verificationOutcomes: OrderTopics.verificationOutcomes,
+    verificationOutcomes: VerifierTopics.verificationOutcomes,
     statusChanges: OrderTopics.statusChanges,
   },
   groups: {

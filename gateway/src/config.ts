@@ -1,12 +1,13 @@
 import path from 'node:path';
 import {
   baseConfigSchema,
-  DEFAULT_PRICE_POINTS_CHANNEL_PREFIX,
   DEVELOPMENT_USER_TOKEN_SECRET,
   env,
   internalAuthConfig,
   userTokenConfig,
 } from '@brokerage/common';
+import { DEFAULT_ORDER_STATUS_CHANNEL_PREFIX } from '@brokerage/orders-contract';
+import { DEFAULT_PRICE_POINTS_CHANNEL_PREFIX } from '@brokerage/price-ingestor-contract';
 import { z } from 'zod';
 
 const SUBGRAPH_URL_VARIABLE = /^SUBGRAPH_([A-Z0-9_]+)_URL$/;
@@ -35,7 +36,7 @@ const gatewaySettings = baseConfigSchema.extend({
   MAX_BODY_BYTES: env.positiveInt(100_000),
   /** Where the orders service publishes status changes (orderStatus), and where rate limits are counted. */
   REDIS_URL: env.redisUrl(),
-  ORDER_STATUS_CHANNEL_PREFIX: z.string().default('orders:status:'),
+  ORDER_STATUS_CHANNEL_PREFIX: z.string().default(DEFAULT_ORDER_STATUS_CHANNEL_PREFIX),
   /** Where the price ingestor announces each stock's new minute points (priceChanged). */
   PRICE_POINTS_CHANNEL_PREFIX: z.string().min(1).default(DEFAULT_PRICE_POINTS_CHANNEL_PREFIX),
   /** The exchange's time zone, in which price points' minutes are given. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
-import type { OrderView } from '@brokerage/common';
+import type { OrderView } from '@brokerage/orders-contract';
 import { parse } from 'graphql';
 import { answerFromEvent, carriesAll, ownFieldsSelected } from '../src/subscriptions/order-state-from-event';
 import { toOrderStatusQuery } from '../src/subscriptions/order-status-query';

@@ -1,4 +1,6 @@
-import { generateSigningKey } from '@brokerage/common';
+import { createKafka, createLogger, generateSigningKey } from '@brokerage/common';
+import { defaultStoreNames } from '../../common/src/store-access';
+import { ensurePlatformTopics } from '../../scripts/provision-stores';
 import { startKafkaCluster, type KafkaCluster } from '../support/kafka-cluster';
 import { freePort, spawnService, type ServiceProcess } from '../support/processes';
 import { provisionedDatabaseUrl, testPostgresBaseUrl, testRedisUrl, uniqueSuffix } from '../support/services';
@@ -178,6 +180,20 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     replicas[service][index] = replica;
     await replica.ready(120_000);
   };
+  // Every topic first, as a deployment's provisioning makes them: orders and the verifier each
+  // wait for the other's topic, and orders for the price fetcher's, which starts last.
+  await ensurePlatformTopics(
+    createKafka({
+      clientId: 'chaos-admin',
+      brokers: cluster.brokers.split(','),
+      logger: createLogger({ service: 'chaos', level: 'warn' }),
+    }),
+    {
+      ...defaultStoreNames,
+      topics: { ...defaultStoreNames.topics, stockListings: environments.stocks.STOCK_LISTINGS_TOPIC! },
+    },
+    { KAFKA_TOPIC_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 3 },
+  );
   // In dependency order: a subgraph's callee answers before it starts.
   const order: Service[][] = [
     ['stocks'],

@@ -1,12 +1,7 @@
-import {
-  createDataSource,
-  createKafka,
-  createLogger,
-  createRedis,
-  openDatabase,
-  OrderTopics,
-  TopicNames,
-} from '@brokerage/common';
+import { createDataSource, createKafka, createLogger, createRedis, openDatabase } from '@brokerage/common';
+import { OrderTopics } from '@brokerage/orders-contract';
+import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
+import { VerifierTopics } from '@brokerage/verifier-contract';
 import type { Admin } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { ordersDatabase } from '../../subgraphs/orders/src/db';
@@ -154,7 +149,7 @@ describe('the platform under faults', () => {
     const admin_ = kafka.admin();
     kafkaAdmin = admin_;
     await admin_.connect();
-    const orderTopics = Object.values(OrderTopics);
+    const orderTopics = [...Object.values(OrderTopics), VerifierTopics.verificationOutcomes];
     /** Resolves once every partition of the platform's topics is on all three brokers again. */
     const fullyReplicated = async () => {
       const started = Date.now();
@@ -162,7 +157,7 @@ describe('the platform under faults', () => {
         async () => {
           try {
             const { topics } = await admin_.fetchTopicMetadata({
-              topics: [...orderTopics, TopicNames.priceQuotes],
+              topics: [...orderTopics, PriceFetcherTopics.priceQuotes],
             });
             return topics.every(({ partitions }) => partitions.every(({ isr }) => isr.length === 3));
           } catch {

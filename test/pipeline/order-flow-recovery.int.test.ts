@@ -22,7 +22,14 @@ import * as api from '../support/graphql';
 import { eventually } from '../support/price-series';
 import { freePort, spawnService, type ServiceProcess } from '../support/processes';
 import { pricedAt, publishQuotes } from '../support/quotes';
-import { dropDatabases, testDatabaseUrl, testLogger, testRedisUrl, uniqueSuffix } from '../support/services';
+import {
+  createTestTopics,
+  dropDatabases,
+  testDatabaseUrl,
+  testLogger,
+  testRedisUrl,
+  uniqueSuffix,
+} from '../support/services';
 
 // The order flow's promise, with real processes: kill the verifier with calls in flight, kill the
 // orders subgraph after its commits but before its outbox was published, and stop and restart the
@@ -108,6 +115,9 @@ describe('order flow recovery', () => {
       PRICES_TOPIC: `test.${suffix}.prices`,
     };
     pricesTopic = topics.PRICES_TOPIC;
+    const statusChangesTopic = `test.${suffix}.status`;
+    // Orders and the verifier each wait for the other's topic; the test starts them one at a time.
+    await createTestTopics([...Object.values(topics), statusChangesTopic], broker.brokers.split(','));
     ordersEnv = {
       KAFKA_BROKERS: broker.brokers,
       DATABASE_URL: databases.orders,
@@ -115,7 +125,7 @@ describe('order flow recovery', () => {
       STOCKS_SUBGRAPH_URL: stocks.url,
       ...topics,
       PRICES_TOPIC: topics.PRICES_TOPIC,
-      STATUS_CHANGES_TOPIC: `test.${suffix}.status`,
+      STATUS_CHANGES_TOPIC: statusChangesTopic,
       STOCK_LISTINGS_TOPIC: `test.${suffix}.stock-listings`,
       CONSUMER_GROUP: `orders-${suffix}`,
       LISTINGS_CONSUMER_GROUP: `orders-listings-${suffix}`,

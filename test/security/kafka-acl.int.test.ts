@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import {
-  consumerGaveUp,
-  createKafka,
-  ensureTopics,
-  loadConfig,
-  OrderTopics,
-  topicConfig,
-  TopicNames,
-} from '@brokerage/common';
+import { consumerGaveUp, createKafka, ensureTopics, loadConfig, topicConfig } from '@brokerage/common';
+import { OrderTopics } from '@brokerage/orders-contract';
+import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
+import { VerifierTopics } from '@brokerage/verifier-contract';
 import type { Kafka, Producer } from 'kafkajs';
 import { storeAccess } from '../../common/src/store-access';
 import { ordersConfigSchema } from '../../subgraphs/orders/src/config';
@@ -105,9 +100,9 @@ describe('each service reaches Kafka as its own SCRAM user, writing only the top
       orders,
       [
         OrderTopics.verificationRequests,
-        OrderTopics.verificationOutcomes,
+        VerifierTopics.verificationOutcomes,
         OrderTopics.statusChanges,
-        TopicNames.priceQuotes,
+        PriceFetcherTopics.priceQuotes,
       ].map((topic) => topicConfig(topic)),
     );
     const sender = await producer(orders);
@@ -116,7 +111,7 @@ describe('each service reaches Kafka as its own SCRAM user, writing only the top
       messages: [{ key: '1', value: 'verify order 1' }],
     });
     expect(written?.errorCode).toBe(0);
-    for (const topic of [TopicNames.priceQuotes, OrderTopics.verificationOutcomes])
+    for (const topic of [PriceFetcherTopics.priceQuotes, VerifierTopics.verificationOutcomes])
       expect(await refusal(sender.send({ topic, messages: [{ value: 'forged' }] }))).toBe(
         'TOPIC_AUTHORIZATION_FAILED',
       );
@@ -177,16 +172,16 @@ describe('each service reaches Kafka as its own SCRAM user, writing only the top
     // A stray grant: the orders user may write the price topic.
     await provisionKafkaAcls(adminClient, 'orders', {
       ...access,
-      produce: [...access.produce!, TopicNames.priceQuotes],
+      produce: [...access.produce!, PriceFetcherTopics.priceQuotes],
     });
     const sender = await producer(orders);
     expect(
-      await refusal(sender.send({ topic: TopicNames.priceQuotes, messages: [{ value: 'x' }] })),
+      await refusal(sender.send({ topic: PriceFetcherTopics.priceQuotes, messages: [{ value: 'x' }] })),
     ).toBeUndefined();
 
     await provisionKafkaAcls(adminClient, 'orders', access);
     expect(
-      await refusal(sender.send({ topic: TopicNames.priceQuotes, messages: [{ value: 'forged' }] })),
+      await refusal(sender.send({ topic: PriceFetcherTopics.priceQuotes, messages: [{ value: 'forged' }] })),
     ).toBe('TOPIC_AUTHORIZATION_FAILED');
   }, 60_000);
 });

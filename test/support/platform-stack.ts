@@ -20,6 +20,7 @@ import { eventually } from './price-series';
 import { pricedAt, publishQuotes } from './quotes';
 import { expectData } from './graphql';
 import {
+  createTestTopics,
   deletePrefixedKeys,
   dropDatabases,
   kafkaBrokers,
@@ -113,6 +114,8 @@ export async function startPlatformStack(options: PlatformStackOptions = {}): Pr
     stockListings: `test.${suffix}.stock-listings`,
   };
   const pricePointsChannelPrefix = `test:${suffix}:price-points:`;
+  // Orders and the verifier each wait for the other's topic, and no price fetcher runs here.
+  await createTestTopics(Object.values(topics));
   const kafka = { KAFKA_BROKERS: kafkaBrokers().join(',') };
   const base = { PORT: '0', NODE_ENV: 'test' };
   const stops: Array<() => Promise<unknown>> = [];

@@ -1,4 +1,4 @@
-import { encodePriceQuote, type PriceQuote } from '@brokerage/common';
+import { encodePriceQuote, type PriceQuote } from '@brokerage/price-fetcher-contract';
 import { Client } from 'pg';
 import { produce } from './produce';
 

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, dropDatabase, type Logger, type Redis } from '@brokerage/common';
+import {
+  createKafka,
+  createLogger,
+  dropDatabase,
+  ensureTopics,
+  topicConfig,
+  type Logger,
+  type Redis,
+} from '@brokerage/common';
 import type { Kafka } from 'kafkajs';
 import { provisionPostgres } from '../../scripts/provision-stores';
 
@@ -42,6 +50,19 @@ export async function deletePrefixedKeys(redis: Redis, prefix: string): Promise<
   // KEYS answers full names, and DEL through a prefixed client would prefix them again.
   const keys = (await redis.keys(`${prefix}*`)).map((key) => key.slice(prefix.length));
   if (keys.length > 0) await redis.del(...keys);
+}
+
+/**
+ * Creates a suite's topics as an administrator does before the services start: a service creates
+ * only the topics it owns and waits for the others', so a suite that runs a consumer without the
+ * topic's owner (or owners that wait on each other's topics) makes them first.
+ */
+export async function createTestTopics(topics: string[], brokers = kafkaBrokers()): Promise<void> {
+  const kafka = createKafka({ clientId: 'test-admin', brokers, logger: testLogger('kafka') });
+  await ensureTopics(
+    kafka,
+    topics.map((topic) => topicConfig(topic)),
+  );
 }
 
 /** Deletes a suite's topics; run in afterAll. */

@@ -1,4 +1,5 @@
-import { encodeJson, type VerificationOutcome } from '@brokerage/common';
+import { encodeJson } from '@brokerage/common';
+import { type VerificationOutcome } from '@brokerage/verifier-contract';
 import { produce } from './produce';
 
 /** Publishes a verification outcome as the verifier would, so a test decides when (and how) an order ends. */

@@ -1,4 +1,4 @@
-import type { OrderView } from '@brokerage/common';
+import type { OrderView } from '@brokerage/orders-contract';
 import {
   BREAK,
   executeSync,

@@ -1,9 +1,9 @@
+import { type Logger } from '@brokerage/common';
 import {
   orderStatusChannel,
   orderStatusEventSchema,
-  type Logger,
   type OrderStatusEvent,
-} from '@brokerage/common';
+} from '@brokerage/orders-contract';
 import { ChannelFeed, type ChannelListener } from './channel-feed';
 
 /** Called on every change of a watched order, with its event (see ChannelListener). */

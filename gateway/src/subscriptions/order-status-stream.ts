@@ -1,11 +1,11 @@
 import { Repeater } from '@repeaterjs/repeater';
+import { codedError } from '@brokerage/common';
 import {
-  codedError,
   FINAL_STATUSES,
   type OrderStatus,
   type OrderStatusEvent,
   type OrderView,
-} from '@brokerage/common';
+} from '@brokerage/orders-contract';
 import type { DocumentNode, ExecutionArgs, GraphQLSchema } from 'graphql';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { answerFromEvent, carriesAll, ownFieldsSelected } from './order-state-from-event';

@@ -1,5 +1,6 @@
 import { Repeater } from '@repeaterjs/repeater';
-import { codedError, type PricePointsEvent } from '@brokerage/common';
+import { codedError } from '@brokerage/common';
+import { type PricePointsEvent } from '@brokerage/price-ingestor-contract';
 import { parse, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { priceChangedSymbols } from './price-changed-arguments';

@@ -1,4 +1,5 @@
-import { fromExchangeMoment, type PricePointsEvent } from '@brokerage/common';
+import { fromExchangeMoment } from '@brokerage/price-fetcher-contract';
+import { type PricePointsEvent } from '@brokerage/price-ingestor-contract';
 import { executeSync, type DocumentNode, type ExecutionArgs } from 'graphql';
 import type { SubscriptionResult } from './subscriber-read';
 

@@ -1,9 +1,9 @@
+import { type Logger } from '@brokerage/common';
 import {
   pricePointsChannel,
   pricePointsEventSchema,
-  type Logger,
   type PricePointsEvent,
-} from '@brokerage/common';
+} from '@brokerage/price-ingestor-contract';
 import { ChannelFeed, type ChannelListener } from './channel-feed';
 
 /** Called with every announcement of new points of a watched stock (see ChannelListener). */

@@ -1,4 +1,8 @@
-import { env, kafkaSecurityConfig, subgraphConfigSchema, OrderTopics, TopicNames } from '@brokerage/common';
+import { env, kafkaSecurityConfig, subgraphConfigSchema, kafkaTopicCreationConfig } from '@brokerage/common';
+import { StocksTopics } from '@brokerage/stocks-contract';
+import { OrderTopics, DEFAULT_ORDER_STATUS_CHANNEL_PREFIX } from '@brokerage/orders-contract';
+import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
+import { VerifierTopics } from '@brokerage/verifier-contract';
 import { z } from 'zod';
 
 export const ordersConfigSchema = subgraphConfigSchema.extend({
@@ -7,23 +11,23 @@ export const ordersConfigSchema = subgraphConfigSchema.extend({
   DATABASE_URL: env.postgresUrl('orders'),
   DB_POOL_SIZE: env.positiveInt(20),
   KAFKA_BROKERS: env.kafkaBrokers(),
-  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  ...kafkaTopicCreationConfig,
   ...kafkaSecurityConfig,
   VERIFICATION_REQUESTS_TOPIC: z.string().min(1).default(OrderTopics.verificationRequests),
-  VERIFICATION_OUTCOMES_TOPIC: z.string().min(1).default(OrderTopics.verificationOutcomes),
+  VERIFICATION_OUTCOMES_TOPIC: z.string().min(1).default(VerifierTopics.verificationOutcomes),
   STATUS_CHANGES_TOPIC: z.string().min(1).default(OrderTopics.statusChanges),
   /** The price fetcher's topic: the latest price of every stock is kept from it. */
-  PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
+  PRICES_TOPIC: z.string().min(1).default(PriceFetcherTopics.priceQuotes),
   CONSUMER_GROUP: z.string().min(1).default('orders'),
   /** The stocks service's topic: buys of a stock it delisted are refused. */
-  STOCK_LISTINGS_TOPIC: z.string().min(1).default(TopicNames.stockListings),
+  STOCK_LISTINGS_TOPIC: z.string().min(1).default(StocksTopics.stockListings),
   /** The group the listings are read in, from the topic's start at every start (it commits nothing). */
   LISTINGS_CONSUMER_GROUP: z.string().min(1).default('orders-listings'),
   /** How long the group waits for a silent consumer (a crashed one) before giving its partitions to others. */
   KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),
   REDIS_URL: env.redisUrl(),
   /** Each order's status changes are published on `<prefix><order id>`. */
-  STATUS_CHANNEL_PREFIX: z.string().default('orders:status:'),
+  STATUS_CHANNEL_PREFIX: z.string().default(DEFAULT_ORDER_STATUS_CHANNEL_PREFIX),
   /** Asked only to tell an unknown stock from one with no price yet. */
   STOCKS_SUBGRAPH_URL: env.url('http://127.0.0.1:4003/graphql'),
   SERVICE_TIMEOUT_MS: env.milliseconds(5_000),

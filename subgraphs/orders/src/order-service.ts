@@ -1,4 +1,5 @@
-import { badUserInput, codedError, parseRowId, type OrderSide } from '@brokerage/common';
+import { badUserInput, codedError, parseRowId } from '@brokerage/common';
+import { type OrderSide } from '@brokerage/orders-contract';
 import type { StockCatalogue } from './clients/stock-catalogue';
 import type { AccountsRepository } from './db/accounts-repository';
 import type { OrderRecord } from './db/order-record';

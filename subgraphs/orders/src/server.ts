@@ -16,7 +16,8 @@ import {
   redisReadiness,
   startSubgraphServer,
   stopInOrder,
-  topicConfig,
+  ownedTopicConfig,
+  waitForTopics,
   type Logger,
   type RunningSubgraph,
 } from '@brokerage/common';
@@ -75,15 +76,14 @@ export async function start(
       security: config,
       logger,
     });
+    // Its own topics it creates; the verifier's outcomes and the price fetcher's quotes it waits for.
     await ensureTopics(
       kafka,
-      [
-        config.VERIFICATION_REQUESTS_TOPIC,
-        config.VERIFICATION_OUTCOMES_TOPIC,
-        config.STATUS_CHANGES_TOPIC,
-        config.PRICES_TOPIC,
-      ].map((topic) => topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR)),
+      [config.VERIFICATION_REQUESTS_TOPIC, config.STATUS_CHANGES_TOPIC].map((topic) =>
+        ownedTopicConfig(topic, config),
+      ),
     );
+    await waitForTopics(kafka, [config.VERIFICATION_OUTCOMES_TOPIC, config.PRICES_TOPIC], { logger });
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

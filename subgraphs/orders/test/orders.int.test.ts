@@ -1,10 +1,5 @@
-import {
-  createDataSource,
-  createRedis,
-  openDatabase,
-  orderStatusEventSchema,
-  type OrderStatusEvent,
-} from '@brokerage/common';
+import { createDataSource, createRedis, openDatabase } from '@brokerage/common';
+import { orderStatusEventSchema, type OrderStatusEvent } from '@brokerage/orders-contract';
 import { Client } from 'pg';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import * as api from '../../../test/support/graphql';

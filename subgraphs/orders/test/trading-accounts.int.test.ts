@@ -1,10 +1,5 @@
-import {
-  createDataSource,
-  createKafka,
-  decodeJson,
-  openDatabase,
-  verificationRequestSchema,
-} from '@brokerage/common';
+import { createDataSource, createKafka, decodeJson, openDatabase } from '@brokerage/common';
+import { verificationRequestSchema } from '@brokerage/orders-contract';
 import type { DataSource } from 'typeorm';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import * as api from '../../../test/support/graphql';

@@ -1,4 +1,6 @@
-import { env, kafkaSecurityConfig, subgraphConfigSchema, TopicNames } from '@brokerage/common';
+import { env, kafkaSecurityConfig, subgraphConfigSchema, kafkaTopicCreationConfig } from '@brokerage/common';
+import { DEFAULT_PRICES_KEY_PREFIX } from '@brokerage/price-ingestor-contract';
+import { StocksTopics } from '@brokerage/stocks-contract';
 import { z } from 'zod';
 
 export const stocksConfigSchema = subgraphConfigSchema.extend({
@@ -8,13 +10,13 @@ export const stocksConfigSchema = subgraphConfigSchema.extend({
   DB_POOL_SIZE: env.positiveInt(10),
   REDIS_URL: env.redisUrl(),
   /** Prefix of the price series keys, as the price ingestor writes them (none by default). */
-  PRICES_KEY_PREFIX: z.string().default(''),
+  PRICES_KEY_PREFIX: z.string().default(DEFAULT_PRICES_KEY_PREFIX),
   EXCHANGE_TIME_ZONE: z.string().default('Asia/Tehran'),
   KAFKA_BROKERS: env.kafkaBrokers(),
-  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  ...kafkaTopicCreationConfig,
   ...kafkaSecurityConfig,
   /** Where stocks listed and delisted are announced (the price fetcher follows it). */
-  STOCK_LISTINGS_TOPIC: z.string().min(1).default(TopicNames.stockListings),
+  STOCK_LISTINGS_TOPIC: z.string().min(1).default(StocksTopics.stockListings),
   /** The outbox relay also polls this often, for rows other replicas (or a crash) left behind. */
   OUTBOX_POLL_MS: env.positiveInt(1_000),
 });

@@ -14,10 +14,11 @@ import {
   redisReadiness,
   startSubgraphServer,
   stopInOrder,
-  topicConfig,
+  ownedTopicConfig,
   type Logger,
   type RunningSubgraph,
 } from '@brokerage/common';
+import { STOCK_LISTINGS_TOPIC_SETTINGS } from '@brokerage/stocks-contract';
 import { Partitioners } from 'kafkajs';
 import type { StocksConfig } from './config';
 import { createStocksContext, type StocksContext } from './context';
@@ -64,12 +65,11 @@ export async function start(
       security: config,
       logger,
     });
-    // Compacted: the latest announcement of every stock stays, whatever its age.
-    const listingsTopic = topicConfig(config.STOCK_LISTINGS_TOPIC, 3, config.KAFKA_REPLICATION_FACTOR);
+    const listingsTopic = ownedTopicConfig(config.STOCK_LISTINGS_TOPIC, config);
     await ensureTopics(kafka, [
       {
         ...listingsTopic,
-        configEntries: [...(listingsTopic.configEntries ?? []), { name: 'cleanup.policy', value: 'compact' }],
+        configEntries: [...(listingsTopic.configEntries ?? []), ...STOCK_LISTINGS_TOPIC_SETTINGS],
       },
     ]);
     const producer = kafka.producer({

@@ -1,4 +1,5 @@
-import { createLogger, createRedis, type PriceQuote, type Redis } from '@brokerage/common';
+import { createLogger, createRedis, type Redis } from '@brokerage/common';
+import { type PriceQuote } from '@brokerage/price-fetcher-contract';
 import { asAdmin } from '../../../test/support/auth';
 import { expectData } from '../../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';

@@ -5,10 +5,9 @@ import {
   DEVELOPMENT_INTERNAL_AUTH_SECRET,
   InternalTokens,
   loadConfig,
-  stockListingEventSchema,
-  toExchangeMoment,
-  type StockListingEvent,
 } from '@brokerage/common';
+import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
+import { stockListingEventSchema, type StockListingEvent } from '@brokerage/stocks-contract';
 import type { Consumer } from 'kafkajs';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import { errorCodes, expectData, graphql, metricTotal } from '../../../test/support/graphql';

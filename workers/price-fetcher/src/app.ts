@@ -6,10 +6,10 @@ import {
   redisReadiness,
   startOpsServer,
   stopInOrder,
-  toExchangeMoment,
-  topicConfig,
+  ownedTopicConfig,
   type Logger,
 } from '@brokerage/common';
+import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import { Partitioners } from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
 import { CheckpointStore } from './checkpoints';
@@ -136,7 +136,7 @@ export function createApp(
   return {
     ...(follower ? { failed: follower.failed } : {}),
     async start() {
-      await ensureTopics(kafka, [topicConfig(config.PRICES_TOPIC, 3, config.KAFKA_REPLICATION_FACTOR)]);
+      await ensureTopics(kafka, [ownedTopicConfig(config.PRICES_TOPIC, config)]);
       // The listings topic is the stocks service's: it creates it (compacted) at its start, which
       // the snapshot below waits for.
       await producer.connect();

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import {
   baseConfigSchema,
-  DATE_PATTERN,
   env,
   internalAuthConfig,
   kafkaSecurityConfig,
-  TopicNames,
+  kafkaTopicCreationConfig,
 } from '@brokerage/common';
+import { DATE_PATTERN, PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
+import { StocksTopics } from '@brokerage/stocks-contract';
 import { z } from 'zod';
 import { BROWSER_HEADERS } from './sources/tsetmc-http';
 
@@ -39,9 +40,9 @@ export const priceFetcherConfigSchema = baseConfigSchema
     PORT: env.port(4101),
     HOST: env.host(),
     KAFKA_BROKERS: env.kafkaBrokers(),
-    KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+    ...kafkaTopicCreationConfig,
     ...kafkaSecurityConfig,
-    PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
+    PRICES_TOPIC: z.string().min(1).default(PriceFetcherTopics.priceQuotes),
     REDIS_URL: env.redisUrl(),
     /** Where the fetcher keeps its checkpoints (last minute published per stock). */
     REDIS_KEY_PREFIX: z.string().default('price-fetcher:'),
@@ -60,7 +61,7 @@ export const priceFetcherConfigSchema = baseConfigSchema
      * and followed on its listings topic. Set in every deployment and by `npm run dev`.
      */
     STOCKS_SUBGRAPH_URL: z.url({ error: 'must be a URL' }).optional(),
-    STOCK_LISTINGS_TOPIC: z.string().min(1).default(TopicNames.stockListings),
+    STOCK_LISTINGS_TOPIC: z.string().min(1).default(StocksTopics.stockListings),
     /** Each fetcher process follows the listings in a group of its own: this name and a random suffix. */
     LISTINGS_CONSUMER_GROUP: z.string().min(1).default('price-fetcher'),
     SERVICE_TIMEOUT_MS: env.milliseconds(5_000),

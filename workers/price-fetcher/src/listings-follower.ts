@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { consumerGaveUp, decodeJson, InternalTokens, SubgraphClient, type Logger } from '@brokerage/common';
 import {
-  consumerGaveUp,
-  decodeJson,
-  InternalTokens,
   STOCK_LISTINGS_QUERY,
   stockListingEventSchema,
-  SubgraphClient,
-  type Logger,
   type StockListings,
-} from '@brokerage/common';
+} from '@brokerage/stocks-contract';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { StockList } from './stock-list';
 

@@ -1,13 +1,10 @@
+import { inSpan, SpanKind, traceHeaders, type Logger } from '@brokerage/common';
 import {
   encodePriceQuote,
   encodeTradeCancellation,
-  inSpan,
   PRICE_MESSAGE_HEADER,
-  SpanKind,
-  traceHeaders,
   TRADE_CANCELLED,
-  type Logger,
-} from '@brokerage/common';
+} from '@brokerage/price-fetcher-contract';
 import type { Message, Producer } from 'kafkajs';
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckpointStore } from './checkpoints';

@@ -1,4 +1,4 @@
-import type { StockListingEvent, StockListings } from '@brokerage/common';
+import type { StockListingEvent, StockListings } from '@brokerage/stocks-contract';
 import type { StockRef } from './config';
 
 /**

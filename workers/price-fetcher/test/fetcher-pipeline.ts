@@ -1,13 +1,6 @@
-import {
-  createKafka,
-  createLogger,
-  createRedis,
-  decodePriceMessage,
-  loadConfig,
-  seriesKeys,
-  type PriceSeries,
-  type Redis,
-} from '@brokerage/common';
+import { createKafka, createLogger, createRedis, loadConfig, type Redis } from '@brokerage/common';
+import { decodePriceMessage } from '@brokerage/price-fetcher-contract';
+import { seriesKeys, type PriceSeries } from '@brokerage/price-ingestor-contract';
 import type { Consumer } from 'kafkajs';
 import { kafkaBrokers, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
 import { createApp as createIngestor, type PriceIngestorApp } from '../../price-ingestor/src/app';

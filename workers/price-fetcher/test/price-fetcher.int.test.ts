@@ -1,4 +1,4 @@
-import { toExchangeMoment } from '@brokerage/common';
+import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import { eventually } from '../../../test/support/price-series';
 import { startFetcherPipeline, tsetmcSourceEnv, type FetcherPipeline } from './fetcher-pipeline';
 import { startTsetmcStandIn, type TsetmcStandIn } from './tsetmc-fixture-server';

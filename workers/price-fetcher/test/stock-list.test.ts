@@ -1,4 +1,4 @@
-import type { StockListingEvent } from '@brokerage/common';
+import type { StockListingEvent } from '@brokerage/stocks-contract';
 import { StockList } from '../src/stock-list';
 
 const event = (type: StockListingEvent['type'], stockId: string, version: number): StockListingEvent => ({

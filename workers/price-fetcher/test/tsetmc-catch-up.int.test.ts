@@ -1,4 +1,4 @@
-import { fromExchangeMoment } from '@brokerage/common';
+import { fromExchangeMoment } from '@brokerage/price-fetcher-contract';
 import { eventually } from '../../../test/support/price-series';
 import {
   inPublishedOrder,

@@ -1,4 +1,5 @@
-import { createLogger, toExchangeMoment } from '@brokerage/common';
+import { createLogger } from '@brokerage/common';
+import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import type { PriceMessage } from '../src/sources/price-source';
 import { BROWSER_HEADERS } from '../src/sources/tsetmc-http';
 import { MalformedAnswerError, TsetmcSource } from '../src/sources/tsetmc-source';

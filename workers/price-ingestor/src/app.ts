@@ -2,7 +2,6 @@ import {
   createKafka,
   createMetrics,
   createRedis,
-  ensureTopics,
   inSpan,
   consumerGaveUp,
   createInstrumentedConsumer,
@@ -12,7 +11,7 @@ import {
   SpanKind,
   startOpsServer,
   stopInOrder,
-  topicConfig,
+  waitForTopics,
   type Logger,
 } from '@brokerage/common';
 import type { KafkaMessage } from 'kafkajs';
@@ -204,13 +203,14 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
     async start() {
       // Independent round trips, side by side; the subscription needs the topic to exist. It does
       // but on a first deployment, so one metadata request on the admin client (connected anyway,
-      // for the lag metric) checks; ensureTopics' own client (a connection and three requests
-      // more, about 10 ms of every start and restart) only runs when it is missing.
+      // for the lag metric) checks; waitForTopics' own client (a connection and three requests
+      // more, about 10 ms of every start and restart) only runs, until the price fetcher (the
+      // topic's owner) has created it, when it is missing.
       const [, topicExists] = await Promise.all([
         consumer.connect(),
         admin.connect().then(async () => (await admin.listTopics()).includes(topic)),
       ]);
-      if (!topicExists) await ensureTopics(kafka, [topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR)]);
+      if (!topicExists) await waitForTopics(kafka, [topic], { logger });
       await consumer.subscribe({ topic, fromBeginning: true });
       // Partitions taken away in a rebalance are no longer ours to commit.
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {

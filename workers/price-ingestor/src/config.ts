@@ -1,19 +1,17 @@
+import { baseConfigSchema, env, kafkaSecurityConfig } from '@brokerage/common';
+import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
 import {
-  baseConfigSchema,
   DEFAULT_PRICE_POINTS_CHANNEL_PREFIX,
-  env,
-  kafkaSecurityConfig,
-  TopicNames,
-} from '@brokerage/common';
+  DEFAULT_PRICES_KEY_PREFIX,
+} from '@brokerage/price-ingestor-contract';
 import { z } from 'zod';
 
 export const priceIngestorConfigSchema = baseConfigSchema.extend({
   PORT: env.port(4102),
   HOST: env.host(),
   KAFKA_BROKERS: env.kafkaBrokers(),
-  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
   ...kafkaSecurityConfig,
-  PRICES_TOPIC: z.string().min(1).default(TopicNames.priceQuotes),
+  PRICES_TOPIC: z.string().min(1).default(PriceFetcherTopics.priceQuotes),
   CONSUMER_GROUP: z.string().min(1).default('price-ingestor'),
   /** How long the group waits for a silent consumer (a crashed one) before giving its partitions to others. */
   KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),
@@ -22,7 +20,7 @@ export const priceIngestorConfigSchema = baseConfigSchema.extend({
    * Prefix of the series keys. Empty by default: existing clients read the series at the bare
    * lower-case symbol (`stock1`), a contract this service keeps.
    */
-  PRICES_KEY_PREFIX: z.string().default(''),
+  PRICES_KEY_PREFIX: z.string().default(DEFAULT_PRICES_KEY_PREFIX),
   /**
    * Each new minute point of a stock's latest day is announced on the Redis channel
    * `<prefix><symbol>` (gateways serve priceChanged from it); empty announces nothing.

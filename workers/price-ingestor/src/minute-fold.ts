@@ -1,4 +1,4 @@
-import type { PriceQuote } from '@brokerage/common';
+import type { PriceQuote } from '@brokerage/price-fetcher-contract';
 
 /** The latest trade of one minute so far. Times are `hhmmss` as numbers, which compare the same. */
 export interface MinuteTrade {

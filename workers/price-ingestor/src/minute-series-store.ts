@@ -1,11 +1,6 @@
-import {
-  pricePointsChannel,
-  quoteOrder,
-  seriesKeys,
-  type PriceQuote,
-  type Redis,
-  type TradeCancellation,
-} from '@brokerage/common';
+import { type Redis } from '@brokerage/common';
+import { quoteOrder, type PriceQuote, type TradeCancellation } from '@brokerage/price-fetcher-contract';
+import { pricePointsChannel, seriesKeys } from '@brokerage/price-ingestor-contract';
 import { MinuteFold } from './minute-fold';
 import type { PriceBatch } from './price-batch';
 import { TAKE_BACK } from './take-back-script';

@@ -1,4 +1,4 @@
-import type { TradeCancellation } from '@brokerage/common';
+import type { TradeCancellation } from '@brokerage/price-fetcher-contract';
 import { MinuteFold } from './minute-fold';
 
 /** One step of a batch's writes: a fold of quotes, or a cancelled trade to take back. */

@@ -1,4 +1,4 @@
-import { decodePriceMessage, type TradeCancellation } from '@brokerage/common';
+import { decodePriceMessage, type TradeCancellation } from '@brokerage/price-fetcher-contract';
 import type { MinuteFold, StockDayMinutes } from './minute-fold';
 
 // The ingestor reads every price message, so decoding is on its hot path: JSON.parse, validating

@@ -1,4 +1,6 @@
-import { createRedis, quoteOrder, seriesKeys, type PriceQuote, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/common';
+import { quoteOrder, type PriceQuote } from '@brokerage/price-fetcher-contract';
+import { seriesKeys } from '@brokerage/price-ingestor-contract';
 import fc from 'fast-check';
 import { eventually } from '../../../test/support/price-series';
 import { deletePrefixedKeys, testLogger, testRedisUrl, uniqueSuffix } from '../../../test/support/services';

@@ -1,4 +1,4 @@
-import { decodePriceQuote, encodePriceQuote, type PriceQuote } from '@brokerage/common';
+import { decodePriceQuote, encodePriceQuote, type PriceQuote } from '@brokerage/price-fetcher-contract';
 import fc from 'fast-check';
 import { MinuteFold } from '../src/minute-fold';
 import { QuoteReader } from '../src/quote-reader';

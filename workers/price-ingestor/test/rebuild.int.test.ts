@@ -2,11 +2,11 @@ import {
   createKafka,
   createLogger,
   createRedis,
-  encodePriceQuote,
   ensureTopics,
   loadConfig,
   type Redis,
 } from '@brokerage/common';
+import { encodePriceQuote } from '@brokerage/price-fetcher-contract';
 import type { Kafka } from 'kafkajs';
 import { eventually, expectedSeriesFromCsv, quotesFromCsv } from '../../../test/support/price-series';
 import {

@@ -1,12 +1,11 @@
+import { createRedis, type Redis } from '@brokerage/common';
 import {
-  createRedis,
   encodePriceQuote,
   encodeTradeCancellation,
-  seriesKeys,
   type PriceQuote,
-  type Redis,
   type TradeCancellation,
-} from '@brokerage/common';
+} from '@brokerage/price-fetcher-contract';
+import { seriesKeys } from '@brokerage/price-ingestor-contract';
 import fc from 'fast-check';
 import { deletePrefixedKeys, testLogger, testRedisUrl, uniqueSuffix } from '../../../test/support/services';
 import { MinuteSeriesStore } from '../src/minute-series-store';

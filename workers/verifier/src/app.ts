@@ -13,11 +13,12 @@ import {
   SpanKind,
   startOpsServer,
   stopInOrder,
-  topicConfig,
+  ownedTopicConfig,
+  waitForTopics,
   traceHeaders,
-  verificationRequestSchema,
   type Logger,
 } from '@brokerage/common';
+import { verificationRequestSchema } from '@brokerage/orders-contract';
 import { Partitioners, type KafkaMessage } from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
 import type { VerifierConfig } from './config';
@@ -164,10 +165,9 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
   return {
     failed: consumerGaveUp(consumer),
     async start() {
-      await ensureTopics(kafka, [
-        topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR),
-        topicConfig(config.VERIFICATION_OUTCOMES_TOPIC, 3, config.KAFKA_REPLICATION_FACTOR),
-      ]);
+      // It owns the outcomes topic; the requests topic is the orders service's, which creates it.
+      await ensureTopics(kafka, [ownedTopicConfig(config.VERIFICATION_OUTCOMES_TOPIC, config)]);
+      await waitForTopics(kafka, [topic], { logger });
       await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({

@@ -1,14 +1,16 @@
-import { baseConfigSchema, env, kafkaSecurityConfig, OrderTopics } from '@brokerage/common';
+import { baseConfigSchema, env, kafkaSecurityConfig, kafkaTopicCreationConfig } from '@brokerage/common';
+import { OrderTopics } from '@brokerage/orders-contract';
+import { VerifierTopics } from '@brokerage/verifier-contract';
 import { z } from 'zod';
 
 export const verifierConfigSchema = baseConfigSchema.extend({
   PORT: env.port(4103),
   HOST: env.host(),
   KAFKA_BROKERS: env.kafkaBrokers(),
-  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
+  ...kafkaTopicCreationConfig,
   ...kafkaSecurityConfig,
   VERIFICATION_REQUESTS_TOPIC: z.string().min(1).default(OrderTopics.verificationRequests),
-  VERIFICATION_OUTCOMES_TOPIC: z.string().min(1).default(OrderTopics.verificationOutcomes),
+  VERIFICATION_OUTCOMES_TOPIC: z.string().min(1).default(VerifierTopics.verificationOutcomes),
   CONSUMER_GROUP: z.string().min(1).default('verifier'),
   /** How long the group waits for a silent consumer (a crashed one) before giving its partitions to others. */
   KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),

@@ -1,4 +1,5 @@
-import { encodeJson, type Logger, type VerificationOutcome } from '@brokerage/common';
+import { encodeJson, type Logger } from '@brokerage/common';
+import { type VerificationOutcome } from '@brokerage/verifier-contract';
 import type { Producer } from 'kafkajs';
 
 /**

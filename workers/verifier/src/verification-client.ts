@@ -1,4 +1,4 @@
-import type { VerificationOutcome } from '@brokerage/common';
+import type { VerificationOutcome } from '@brokerage/verifier-contract';
 import { Agent, request } from 'undici';
 
 export interface VerificationClientOptions {

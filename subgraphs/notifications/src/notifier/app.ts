@@ -4,13 +4,12 @@ import {
   createInstrumentedConsumer,
   createKafka,
   createMetrics,
-  ensureTopics,
   kafkaReadiness,
   openDatabase,
   postgresReadiness,
   startOpsServer,
   stopInOrder,
-  topicConfig,
+  waitForTopics,
   type Logger,
 } from '@brokerage/common';
 import { notificationsDatabase } from '../db';
@@ -90,7 +89,8 @@ export function createApp(config: NotifierConfig, logger: Logger): NotifierApp {
     // Stopped in reverse: the attempts under way finish before their connections close.
     started.push(['webhook connections', () => sender.close()], ['deliveries', () => deliveryLoop.stop()]);
 
-    await ensureTopics(kafka, [topicConfig(topic, 3, config.KAFKA_REPLICATION_FACTOR)]);
+    // The orders service owns the topic and creates it.
+    await waitForTopics(kafka, [topic], { logger });
     await Promise.all([consumer.connect(), admin.connect()]);
     started.push(['kafka admin', () => admin.disconnect()], ['kafka consumer', () => consumer.disconnect()]);
     await runStatusChangesConsumer(

@@ -1,4 +1,5 @@
-import { baseConfigSchema, env, kafkaSecurityConfig, OrderTopics } from '@brokerage/common';
+import { baseConfigSchema, env, kafkaSecurityConfig } from '@brokerage/common';
+import { OrderTopics } from '@brokerage/orders-contract';
 import { z } from 'zod';
 import { webhookAllowListSetting } from '../webhooks/settings';
 
@@ -9,9 +10,8 @@ export const notifierConfigSchema = baseConfigSchema.extend({
   DATABASE_URL: env.postgresUrl('notifications'),
   DB_POOL_SIZE: env.positiveInt(10),
   KAFKA_BROKERS: env.kafkaBrokers(),
-  KAFKA_REPLICATION_FACTOR: env.positiveInt(1),
   ...kafkaSecurityConfig,
-  /** The orders service's announcements of every status change (its contract: common/src/orders/messages.ts). */
+  /** The orders service's announcements of every status change (its contract: @brokerage/orders-contract). */
   STATUS_CHANGES_TOPIC: z.string().min(1).default(OrderTopics.statusChanges),
   CONSUMER_GROUP: z.string().min(1).default('notifier'),
   /** How long the group waits for a silent consumer (a crashed one) before giving its partitions to others. */

@@ -1,4 +1,5 @@
-import { decodeJson, orderStatusEventSchema, type Logger } from '@brokerage/common';
+import { decodeJson, type Logger } from '@brokerage/common';
+import { orderStatusEventSchema } from '@brokerage/orders-contract';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { DeliveriesRepository, EventToDeliver } from '../db/deliveries-repository';

@@ -1,4 +1,4 @@
-import type { OrderStatus, OrderStatusEvent } from '@brokerage/common';
+import type { OrderStatus, OrderStatusEvent } from '@brokerage/orders-contract';
 
 /** The events an endpoint subscribes to, as the API names them: one per order status. */
 export const WEBHOOK_EVENTS = [

@@ -1,4 +1,4 @@
-import type { OrderSide, OrderStatus } from '@brokerage/common';
+import type { OrderSide, OrderStatus } from '@brokerage/orders-contract';
 import { moneyFromColumn } from '@brokerage/common';
 
 /** An order as stored; the GraphQL `Order` resolves from this shape. */

@@ -1,4 +1,4 @@
-import type { StockListingEvent } from '@brokerage/common';
+import type { StockListingEvent } from '@brokerage/stocks-contract';
 import type { DataSource } from 'typeorm';
 
 /**

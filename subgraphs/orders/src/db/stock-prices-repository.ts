@@ -1,4 +1,5 @@
-import { moneyFromColumn, type PriceQuote, type TradeCancellation } from '@brokerage/common';
+import { moneyFromColumn } from '@brokerage/common';
+import { type PriceQuote, type TradeCancellation } from '@brokerage/price-fetcher-contract';
 import type { DataSource } from 'typeorm';
 
 /** The latest trade of a stock as orders are priced at it. */

@@ -1,10 +1,5 @@
-import {
-  consumerGaveUp,
-  decodeJson,
-  stockListingEventSchema,
-  type Logger,
-  type StockListingEvent,
-} from '@brokerage/common';
+import { consumerGaveUp, decodeJson, type Logger } from '@brokerage/common';
+import { stockListingEventSchema, type StockListingEvent } from '@brokerage/stocks-contract';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { StockListingsRepository } from '../db/stock-listings-repository';

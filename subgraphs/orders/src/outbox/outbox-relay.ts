@@ -5,11 +5,14 @@ import {
   OutboxRelayBase,
   startProducerSpan,
   type Logger,
+  type PreparedStatement,
+} from '@brokerage/common';
+import {
   type OrderSide,
   type OrderStatus,
   type OrderStatusEvent,
   type VerificationRequest,
-} from '@brokerage/common';
+} from '@brokerage/orders-contract';
 import type { Producer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';

@@ -1,4 +1,5 @@
-import { decodePriceMessage, type Logger, type PriceQuote } from '@brokerage/common';
+import { type Logger } from '@brokerage/common';
+import { decodePriceMessage, type PriceQuote } from '@brokerage/price-fetcher-contract';
 import type { KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { StockPricesRepository } from '../db/stock-prices-repository';

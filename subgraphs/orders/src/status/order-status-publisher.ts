@@ -1,4 +1,5 @@
-import { orderStatusChannel, type OrderStatusEvent, type Redis } from '@brokerage/common';
+import { type Redis } from '@brokerage/common';
+import { orderStatusChannel, type OrderStatusEvent } from '@brokerage/orders-contract';
 
 /**
  * Publishes status changes on each order's Redis channel, where the gateways listen for their

@@ -2,10 +2,10 @@ import {
   decodeJson,
   extractTraceContext,
   startConsumerSpan,
-  verificationOutcomeSchema,
   type Logger,
   type MessageSpan,
 } from '@brokerage/common';
+import { verificationOutcomeSchema } from '@brokerage/verifier-contract';
 import type { KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { OrderRecord } from '../db/order-record';

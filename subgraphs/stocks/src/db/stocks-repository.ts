@@ -1,4 +1,4 @@
-import type { StockListingEvent, StockListings } from '@brokerage/common';
+import type { StockListingEvent, StockListings } from '@brokerage/stocks-contract';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { StockEntity, type StockRecord } from './stock-entity';
 

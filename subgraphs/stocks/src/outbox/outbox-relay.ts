@@ -1,4 +1,5 @@
-import { encodeJson, OutboxRelayBase, type Logger, type StockListingEvent } from '@brokerage/common';
+import { encodeJson, OutboxRelayBase, type Logger } from '@brokerage/common';
+import { type StockListingEvent } from '@brokerage/stocks-contract';
 import type { Producer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';

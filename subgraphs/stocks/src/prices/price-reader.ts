@@ -1,4 +1,6 @@
-import { fromExchangeMoment, seriesKeys, type PriceSeries, type Redis } from '@brokerage/common';
+import { type Redis } from '@brokerage/common';
+import { fromExchangeMoment } from '@brokerage/price-fetcher-contract';
+import { seriesKeys, type PriceSeries } from '@brokerage/price-ingestor-contract';
 
 export interface LastPrice {
   price: number;

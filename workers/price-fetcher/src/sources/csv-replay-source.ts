@@ -5,7 +5,7 @@ import {
   TIME_PATTERN,
   type ExchangeMoment,
   type PriceQuote,
-} from '@brokerage/common';
+} from '@brokerage/price-fetcher-contract';
 import { z } from 'zod';
 import { WEEKDAYS, type StockRef, type Weekday } from '../config';
 import type { CsvTrade } from './price-csv';

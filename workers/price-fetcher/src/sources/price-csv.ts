@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { TIME_PATTERN } from '@brokerage/common';
+import { TIME_PATTERN } from '@brokerage/price-fetcher-contract';
 
 /** One row of data/price_data.csv (see data/README.md). */
 export interface CsvTrade {

@@ -1,4 +1,4 @@
-import type { PriceQuote, TradeCancellation } from '@brokerage/common';
+import type { PriceQuote, TradeCancellation } from '@brokerage/price-fetcher-contract';
 import type { StockRef } from '../config';
 
 /** What the fetcher publishes: a trade, or the cancellation of a trade it may have published. */

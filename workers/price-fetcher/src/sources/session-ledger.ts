@@ -1,4 +1,4 @@
-import { minuteOf, quoteOrder, type TradeCancellation } from '@brokerage/common';
+import { minuteOf, quoteOrder, type TradeCancellation } from '@brokerage/price-fetcher-contract';
 import { z } from 'zod';
 import type { StockRef } from '../config';
 import type { PriceMessage } from './price-source';

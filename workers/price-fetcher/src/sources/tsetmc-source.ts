@@ -1,4 +1,5 @@
-import { addDays, toExchangeMoment, type Logger } from '@brokerage/common';
+import { type Logger } from '@brokerage/common';
+import { addDays, toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import type { StockRef } from '../config';
 import type { PriceSource, SourceFetch } from './price-source';
 import { advance, sessionCheckpointSchema, type SessionCheckpoint } from './session-ledger';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATE_PATTERN, TIME_PATTERN } from '../exchange-time';
+import { DATE_PATTERN, TIME_PATTERN } from '@brokerage/price-fetcher-contract';
 
 /**
  * The price ingestor's announcement of minute points it has just written to a stock's latest

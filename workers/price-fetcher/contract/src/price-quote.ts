@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATE_PATTERN, TIME_PATTERN } from '../exchange-time';
+import { DATE_PATTERN, TIME_PATTERN } from './exchange-time';
 import {
   isTradeCancellationLike,
   tradeCancellationSchema,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATE_PATTERN, TIME_PATTERN } from '../exchange-time';
+import { DATE_PATTERN, TIME_PATTERN } from './exchange-time';
 
 /**
  * The exchange cancelled a trade that may already have been published as a quote. Published on the

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 
-/** Kafka topics of the order flow; each message is keyed by order id (per-order ordering). */
+/**
+ * The orders service's Kafka topics: it alone creates and writes them. Each message is keyed by
+ * order id (per-order ordering). The verifier answers on its own topic (`@brokerage/verifier-contract`).
+ */
 export const OrderTopics = {
   verificationRequests: 'orders.verification-requests',
-  verificationOutcomes: 'orders.verification-outcomes',
   statusChanges: 'orders.status-changes',
 } as const;
 
@@ -28,19 +30,6 @@ export const verificationRequestSchema = z.object({
   requestedAt: z.iso.datetime(),
 });
 export type VerificationRequest = z.infer<typeof verificationRequestSchema>;
-
-/**
- * The verifier's answer: APPROVED and REJECTED come from the verification API; STALLED means it
- * did not answer within the stall limit. Only APPROVED completes an order.
- */
-export const verificationOutcomeSchema = z.object({
-  orderId: z.string().regex(/^[1-9]\d{0,18}$/),
-  outcome: z.enum(['APPROVED', 'REJECTED', 'STALLED']),
-  /** When the verifier first called the API for this order, and when it decided. */
-  calledAt: z.iso.datetime().optional(),
-  decidedAt: z.iso.datetime(),
-});
-export type VerificationOutcome = z.infer<typeof verificationOutcomeSchema>;
 
 /**
  * An order's own fields exactly as the public API renders them (`Order` without the users and
@@ -76,17 +65,10 @@ export const orderStatusEventSchema = z.object({
 });
 export type OrderStatusEvent = z.infer<typeof orderStatusEventSchema>;
 
+/** Where the orders service publishes status changes by default, and gateways listen. */
+export const DEFAULT_ORDER_STATUS_CHANNEL_PREFIX = 'orders:status:';
+
 /** The Redis pub/sub channel of one order's status changes. */
 export function orderStatusChannel(prefix: string, orderId: string): string {
   return `${prefix}${orderId}`;
-}
-
-export function encodeJson(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value));
-}
-
-/** Parses a JSON message value with a schema; throws on anything else. */
-export function decodeJson<T>(schema: z.ZodType<T>, value: Buffer | null): T {
-  if (!value) throw new Error('empty message');
-  return schema.parse(JSON.parse(value.toString('utf8')));
 }

@@ -18,3 +18,6 @@ export interface PriceSeries {
   time: string[];
   price: number[];
 }
+
+/** The prefix of every series key by default: none, the bare-symbol form existing clients read. */
+export const DEFAULT_PRICES_KEY_PREFIX = '';

@@ -1,4 +1,9 @@
-import { decodePriceQuote, encodePriceQuote, priceQuoteSchema, type PriceQuote } from '@brokerage/common';
+import {
+  decodePriceQuote,
+  encodePriceQuote,
+  priceQuoteSchema,
+  type PriceQuote,
+} from '@brokerage/price-fetcher-contract';
 
 const quote: PriceQuote = {
   stockId: '44891482026867833',

@@ -1,4 +1,4 @@
-import { addDays, fromExchangeMoment, minuteOf, toExchangeMoment } from '@brokerage/common';
+import { addDays, fromExchangeMoment, minuteOf, toExchangeMoment } from '@brokerage/price-fetcher-contract';
 
 describe('exchange time (Asia/Tehran, UTC+03:30)', () => {
   it('reads an instant as the exchange date and time', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * What the stocks subgraph announces on its listings topic (`TopicNames.stockListings`, keyed by
+ * What the stocks subgraph announces on its listings topic (`StocksTopics.stockListings`, keyed by
  * stock id) whenever the list of stocks to price changes: a stock was listed or delisted. Written
  * through the stocks service's outbox in the transaction of the change, so an announcement is
  * never lost and never precedes its change; delivered at least once.

@@ -1,0 +1,4 @@
+export * from './topics';
+export * from './exchange-time';
+export * from './price-quote';
+export * from './trade-cancellation';

@@ -1,0 +1,2 @@
+export * from './series-keys';
+export * from './price-points';
