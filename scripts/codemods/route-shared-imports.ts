@@ -55,19 +55,36 @@ function sharedPackages(all: Workspace[]): Workspace[] {
   );
 }
 
-/** name -> the shared package that exports it (the first that does, in the order given). */
-function exportedNames(shared: Workspace[]): Map<string, string> {
-  const program = ts.createProgram(
-    shared.map((workspace) => workspace.main),
-    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true },
-  );
+interface Exports {
+  /** name -> the shared package whose index exports it. */
+  owners: Map<string, string>;
+  /** name -> the file of its package that declares (or first re-exports) it: for the package's own files. */
+  files: Map<string, string>;
+}
+
+function exportedNames(shared: Workspace[]): Exports {
+  const modules = shared.flatMap((workspace) => sourceFiles(path.dirname(workspace.main)));
+  const program = ts.createProgram(modules, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
+  const exportsOf = (file: string) => {
+    const source = program.getSourceFile(file);
+    const symbol = source && checker.getSymbolAtLocation(source);
+    return symbol ? checker.getExportsOfModule(symbol) : [];
+  };
+  const files = new Map<string, string>();
+  for (const file of modules) {
+    if (shared.some((workspace) => workspace.main === file)) continue;
+    for (const exported of exportsOf(file)) if (!files.has(exported.name)) files.set(exported.name, file);
+  }
   const owners = new Map<string, string>();
   for (const workspace of shared) {
-    const source = program.getSourceFile(workspace.main);
-    const symbol = source && checker.getSymbolAtLocation(source);
-    if (!symbol) throw new Error(`cannot read the exports of ${workspace.name}`);
-    for (const exported of checker.getExportsOfModule(symbol)) {
+    const exported = exportsOf(workspace.main);
+    if (exported.length === 0) throw new Error(`cannot read the exports of ${workspace.name}`);
+    for (const exported of exportsOf(workspace.main)) {
       const existing = owners.get(exported.name);
       if (existing && existing !== workspace.name) {
         throw new Error(`${exported.name} is exported by both ${existing} and ${workspace.name}`);
@@ -75,7 +92,7 @@ function exportedNames(shared: Workspace[]): Map<string, string> {
       owners.set(exported.name, workspace.name);
     }
   }
-  return owners;
+  return { owners, files };
 }
 
 function sourceFiles(dir: string): string[] {
@@ -87,7 +104,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-function rewrite(file: string, owners: Map<string, string>, routed: Set<string>, own: string | undefined) {
+function rewrite(file: string, { owners, files }: Exports, routed: Set<string>, own: string | undefined) {
   const text = readFileSync(file, 'utf8');
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const edits: Array<{ start: number; end: number; text: string }> = [];
@@ -115,14 +132,23 @@ function rewrite(file: string, owners: Map<string, string>, routed: Set<string>,
     const byPackage = new Map<string, string[]>();
     for (const element of elements) {
       const name = (element.propertyName ?? element.name).text;
-      const owner = owners.get(name);
+      let owner = owners.get(name);
       if (!owner) throw new Error(`${file}: no shared package exports ${name}`);
+      if (owner === own) {
+        // A package's own files import each other by path, never through their own index.
+        const declaring = files.get(name);
+        if (!declaring) throw new Error(`${file}: no file of ${own} exports ${name}`);
+        const relative = path
+          .relative(path.dirname(file), declaring)
+          .replace(/\.ts$/, '')
+          .replace(/\/index$/, '');
+        owner = relative.startsWith('.') ? relative : `./${relative}`;
+      }
       const list = byPackage.get(owner) ?? [];
       list.push(element.getText(source));
       byPackage.set(owner, list);
     }
     if (byPackage.size === 1 && byPackage.has(specifier.text)) continue;
-    if (own && byPackage.has(own)) throw new Error(`${file}: imports its own package ${own}`);
     const keyword = isImport ? 'import' : 'export';
     const replacement = [...byPackage.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -175,12 +201,12 @@ function main() {
   const all = workspaces();
   const retired = FORMER.filter((name) => !all.some((workspace) => workspace.name === name));
   const shared = sharedPackages(all);
-  const owners = exportedNames(shared);
+  const exported = exportedNames(shared);
   const routed = new Set([...retired, ...shared.map((workspace) => workspace.name)]);
   let changed = 0;
   for (const file of sourceFiles(root)) {
     const own = all.find((workspace) => file.startsWith(path.join(root, workspace.dir, 'src') + '/'))?.name;
-    if (rewrite(file, owners, routed, own)) changed += 1;
+    if (rewrite(file, exported, routed, own)) changed += 1;
   }
   syncDependencies(all);
   console.log(`Routed the shared imports of ${changed} files over ${shared.length} packages`);

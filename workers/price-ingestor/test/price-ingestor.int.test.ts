@@ -4,6 +4,7 @@ import {
   createRedis,
   ensureTopics,
   loadConfig,
+  topicConfig,
   type Redis,
 } from '@brokerage/common';
 import { encodePriceQuote } from '@brokerage/price-fetcher-contract';
@@ -224,7 +225,7 @@ describe('price ingestor on a topic that does not exist yet', () => {
     await deleteTopics(kafka, [topic]);
   });
 
-  it('creates it (a first deployment) and ingests what is published to it', async () => {
+  it('waits for its owner, the price fetcher, to create it (a first deployment), then ingests what is published', async () => {
     const app = createApp(
       loadConfig(priceIngestorConfigSchema, {
         PORT: '0',
@@ -235,14 +236,22 @@ describe('price ingestor on a topic that does not exist yet', () => {
       }),
       logger,
     );
-    await app.start();
+    let started = false;
+    const starting = app.start().then(() => {
+      started = true;
+    });
     const redis = createRedis({ url: testRedisUrl, keyPrefix: prefix, logger });
     try {
+      // A consumer never creates the topic: it is still missing, and the ingestor not started.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
       const admin = kafka.admin();
       await admin.connect();
-      const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      const exists = (await admin.listTopics()).includes(topic);
       await admin.disconnect();
-      expect(metadata?.partitions).toHaveLength(3);
+      expect({ exists, started }).toEqual({ exists: false, started: false });
+
+      await ensureTopics(kafka, [topicConfig(topic, 3, 1)]);
+      await starting;
 
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
@@ -261,6 +270,7 @@ describe('price ingestor on a topic that does not exist yet', () => {
       expect(JSON.parse(series!)).toEqual({ time: [`${quote.time.slice(0, 4)}00`], price: [quote.price] });
     } finally {
       redis.disconnect();
+      await starting.catch(() => undefined);
       await app.stop();
     }
   });
