@@ -43,7 +43,7 @@ const UNREACHABLE_SOCKET_CODES = new Set([
 const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|53300)$/;
 // What pg and ioredis say when a connection dies or cannot be had in time.
 const UNAVAILABLE_MESSAGES =
-  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Connection is closed|Reached the max retries per request limit|Client has encountered a connection error)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Connection is closed|Reached the max retries per request limit|Client has encountered a connection error|Stream isn't writeable)/;
 
 /**
  * Whether an error means a store (PostgreSQL, Redis) could not be reached or dropped the

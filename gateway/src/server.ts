@@ -60,7 +60,8 @@ export async function start(
     maxCost: config.MAX_COST,
   });
   const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, 'gateway');
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: '', logger });
+  // Limits are checked on the request path: with Redis away they are skipped at once.
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: '', logger, failFast: true });
   const rateLimiter = new RateLimiter(redis, {
     limit: config.RATE_LIMIT_MUTATIONS,
     windowMs: config.RATE_LIMIT_WINDOW_MS,

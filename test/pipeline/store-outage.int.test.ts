@@ -71,11 +71,13 @@ describe('a subgraph whose stores become unreachable', () => {
   });
 
   it.each([
-    ['PostgreSQL', () => postgres],
-    ['Redis', () => redis],
+    // The pool waits up to its connection timeout for a connection PostgreSQL refuses.
+    ['PostgreSQL', () => postgres, 10_000],
+    // Price reads fail fast: no wait for Redis's reconnection attempts.
+    ['Redis', () => redis, 1_000],
   ])(
     'answers DEPENDENCY_UNAVAILABLE at once while %s is unreachable, and heals after',
-    async (_name, front) => {
+    async (_name, front, within) => {
       expect((await graphql(stocks.url, QUERY, {}, admin)).errors).toBeUndefined();
       front().cut();
       try {
@@ -85,7 +87,7 @@ describe('a subgraph whose stores become unreachable', () => {
         expect(answer.errors?.map(({ extensions }) => extensions?.code)).toEqual(['DEPENDENCY_UNAVAILABLE']);
         // The answer names no store, address or driver error, in any environment.
         expect(JSON.stringify(answer)).not.toMatch(/ECONN|127\.0\.0\.1|postgres|redis/i);
-        expect(elapsed).toBeLessThan(10_000);
+        expect(elapsed).toBeLessThan(within);
       } finally {
         front().restore();
       }

@@ -56,7 +56,13 @@ export async function start(
       config.DATABASE_URL,
     );
     started.push(['postgres', () => dataSource.destroy()]);
-    const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.PRICES_KEY_PREFIX, logger });
+    // Prices are read on the request path: with Redis away the answer is DEPENDENCY_UNAVAILABLE at once.
+    const redis = createRedis({
+      url: config.REDIS_URL,
+      keyPrefix: config.PRICES_KEY_PREFIX,
+      logger,
+      failFast: true,
+    });
     started.push(['redis', () => redis.quit()]);
 
     const kafka = createKafka({
