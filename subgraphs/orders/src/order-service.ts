@@ -27,8 +27,9 @@ const CLIENT_ORDER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /**
  * Placing and cancelling orders. Everything a buy needs is in the orders database: the price
  * (kept from the prices topic), the user's cash, and the order with its outbox messages, so a
- * buy is one statement that prices it, checks and reserves the cash, and writes the order and its
- * messages. Only a buy that statement did not place costs more: finding out why.
+ * buy is one transaction: it locks the account, then one statement prices the buy, checks and
+ * reserves the cash, and writes the order and its messages. Only a buy that statement did not
+ * place costs more: finding out why.
  *
  * An order placed with a client order id the user has used already is not placed again: the
  * answer is the order placed with it, as it is now.

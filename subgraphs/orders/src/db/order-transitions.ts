@@ -128,6 +128,9 @@ const PLACE_SELL: PreparedStatement = {
        SELECT * FROM placed`,
 };
 
+/** Locks the account a buy would reserve on: $1 user. */
+const LOCK_ACCOUNT = 'SELECT 1 FROM accounts WHERE user_id = $1 FOR UPDATE';
+
 /** Locks the holding a sell would reserve on: $1 user, $2/$3 the stock by id or symbol. */
 const LOCK_HOLDING = `SELECT 1 FROM holdings
   WHERE user_id = $1
@@ -194,8 +197,8 @@ const FINISH_MANY: PreparedStatement = {
 
 /**
  * Every change of an order's status, each with its effects on cash, shares and the outbox in
- * one SQL statement: one round trip, atomic without an explicit transaction, and never a change
- * without its announcement. The ledger (`cash_movements`) is written by the same statements that
+ * one SQL statement, and never a change without its announcement. Placing a buy or a sell first
+ * locks the row it reserves on by a statement of its own, in the same transaction. The ledger (`cash_movements`) is written by the same statements that
  * move cash, so every balance can be recomputed from it.
  */
 export class OrderTransitions {
@@ -210,18 +213,27 @@ export class OrderTransitions {
   /**
    * A buy, priced at the stock's latest price: the account's row is locked and its cash checked,
    * the order written IN_PROGRESS (cash reserved) or DENIED. Undefined when nothing was written:
-   * no price, a delisted stock, a size out of bounds, no account, or a client order id already taken (its insert
-   * waited for the order that took it to commit); the caller finds out which.
+   * no price, a delisted stock, a size out of bounds, no account, or a client order id already
+   * taken (its insert waited for the order that took it to commit); the caller finds out which.
    */
   async placeBuy(request: OrderRequest): Promise<OrderRecord | undefined> {
-    const rows = await queryPrepared<OrderRow>(this.dataSource, PLACE_BUY, [
+    const parameters = [
       ...pricingParameters(request, this.maxQuantity),
       OrderMessages.BUY.IN_PROGRESS,
       OrderMessages.BUY.DENIED,
       request.clientOrderId,
       this.verificationDeadlineMs / 1000,
       currentTrace(),
-    ]);
+    ];
+    // As for a sell: the account is locked by a statement of its own first, so that the placing
+    // statement starts after every change that held the lock (another buy's reservation, an
+    // outcome, a deposit) has committed, and decides on the cash as it is. A statement that
+    // decides while it waits for that lock can check an older version of the account than the one
+    // it then reserves on, and the CHECK refuses the write (concurrent-buys.int.test.ts races it).
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query(LOCK_ACCOUNT, [request.userId]);
+      return this.run(manager, PLACE_BUY, parameters);
+    });
     return rows[0] && orderFromRow(rows[0]);
   }
 
