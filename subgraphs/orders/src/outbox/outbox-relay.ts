@@ -5,7 +5,6 @@ import {
   OutboxRelayBase,
   startProducerSpan,
   type Logger,
-  type PreparedStatement,
 } from '@brokerage/common';
 import {
   type OrderSide,
