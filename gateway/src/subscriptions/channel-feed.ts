@@ -61,9 +61,19 @@ export class ChannelFeed<E> {
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
+      const watchers = set;
       this.subscribing.set(
         channel,
-        this.subscriber.subscribe(channel).finally(() => this.subscribing.delete(channel)),
+        this.subscriber
+          .subscribe(channel)
+          .catch((error: unknown) => {
+            // Not subscribed (Redis unreachable): every watcher waiting on it is refused, and the
+            // channel is forgotten, so that the next watch subscribes afresh instead of waiting on
+            // a channel Redis was never asked for.
+            if (this.listeners.get(channel) === watchers) this.listeners.delete(channel);
+            throw error;
+          })
+          .finally(() => this.subscribing.delete(channel)),
       );
     }
     set.add(listener);
