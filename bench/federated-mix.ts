@@ -55,7 +55,9 @@ const SECONDS = Number(process.env.BENCH_READ_SECONDS ?? (quick ? 1 : 15));
 const ROUNDS = Number(process.env.BENCH_MIX_ROUNDS ?? (quick ? 1 : 2));
 /**
  * Gateway variants measured beside ours, for A/B of one change in one run: `name=VAR:value,VAR:value`
- * separated by `;`, e.g. `BENCH_MIX_VARIANTS="sharing off=SUBGRAPH_SHARE_IN_FLIGHT:false"`.
+ * separated by `;`, e.g. `BENCH_MIX_VARIANTS="sharing off=SUBGRAPH_SHARE_IN_FLIGHT:false"`. The
+ * setting `BUNDLE:<path>` runs another build of the gateway (a path from the repository's root,
+ * e.g. a commit's `gateway/dist/index.js` copied to `gateway/dist-base/index.js`) instead of a setting.
  */
 const VARIANTS = (process.env.BENCH_MIX_VARIANTS ?? '')
   .split(';')
@@ -67,7 +69,8 @@ const VARIANTS = (process.env.BENCH_MIX_VARIANTS ?? '')
       const split = pair.indexOf(':');
       env[pair.slice(0, split)] = pair.slice(split + 1);
     }
-    return { name: name!, env };
+    const { BUNDLE: bundle, ...rest } = env;
+    return { name: name!, env: rest, bundle };
   });
 
 /** Runs the load process with a plan and returns what it measured. */
@@ -272,10 +275,11 @@ export async function run() {
     };
     const targets: Target[] = [{ name: 'our gateway', service: stack.gateway, results: [] }];
     for (const variant of VARIANTS) {
-      const service = await spawnBenchService('gateway/src/index.ts', {
-        ...stack.gatewayEnv,
-        ...variant.env,
-      });
+      const service = await spawnBenchService(
+        'gateway/src/index.ts',
+        { ...stack.gatewayEnv, ...variant.env },
+        variant.bundle,
+      );
       extra.push(service);
       await service.ready(60_000);
       targets.push({ name: `our gateway, ${variant.name}`, service, results: [] });

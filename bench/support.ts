@@ -35,14 +35,19 @@ let built = false;
  * run so that the figures are those of the code checked out. Source run through tsx carries the
  * loader's own thread, compile caches and source maps, which the image has none of.
  */
-export async function spawnBenchService(entry: string, env: Record<string, string>): Promise<ServiceProcess> {
+export async function spawnBenchService(
+  entry: string,
+  env: Record<string, string>,
+  /** Another build of the service to run (a path from the repository's root), for an A/B. */
+  bundle?: string,
+): Promise<ServiceProcess> {
   if (!built) {
     execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build.ts')], {
       stdio: 'ignore',
     });
     built = true;
   }
-  return spawnService(entry, env, { built: true });
+  return spawnService(entry, env, { built: true, bundle });
 }
 
 /** Stops the broker if this run started it (as the tests do), unless KEEP_KAFKA=1 keeps it for the next. */

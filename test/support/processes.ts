@@ -35,6 +35,8 @@ export interface SpawnOptions {
    * image does, rather than its source through tsx: what benchmarks measure.
    */
   built?: boolean;
+  /** With `built`: another bundle of the same service to run instead (an A/B of two builds). */
+  bundle?: string;
 }
 
 /**
@@ -48,10 +50,13 @@ const investigation = {
 };
 
 /** The command line that runs a service from its entry point (`<service>/src/index.ts`). */
-function commandLine(entry: string, built: boolean): string[] {
+function commandLine(
+  entry: string,
+  built: boolean,
+  bundle = entry.replace(/\/src\/index\.ts$/, '/dist/index.js'),
+): string[] {
   const flags = [...imageNodeFlags(), ...investigation.flags];
   if (!built) return [...flags, '--import', 'tsx', path.join(root, entry)];
-  const bundle = entry.replace(/\/src\/index\.ts$/, '/dist/index.js');
   if (bundle === entry) throw new Error(`${entry} is not a service entry point (<service>/src/index.ts)`);
   // As the image's ENTRYPOINT runs it.
   return [...flags, path.join(root, bundle)];
@@ -61,10 +66,10 @@ function commandLine(entry: string, built: boolean): string[] {
 export async function spawnService(
   entry: string,
   env: Record<string, string>,
-  { port, built = false }: SpawnOptions = {},
+  { port, built = false, bundle }: SpawnOptions = {},
 ): Promise<ServiceProcess> {
   port ??= await freePort();
-  const child = spawn(process.execPath, commandLine(entry, built), {
+  const child = spawn(process.execPath, commandLine(entry, built, bundle), {
     cwd: root,
     env: {
       ...process.env,
