@@ -91,8 +91,8 @@ export async function start(
     logger: logger.child({ component: 'apollo-gateway' }),
     buildService: ({ name, url }) =>
       new SubgraphDataSource({
-        url: config.SUBGRAPH_URLS[name] ?? url,
-        fetcher: fetcher.forSubgraph(name),
+        url: config.SUBGRAPH_URLS[name] ?? url ?? '',
+        fetch: fetcher.forSubgraph(name),
         tokens: internalTokens,
       }),
   });

@@ -1,8 +1,6 @@
-import { STATUS_CODES } from 'node:http';
-import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { Histogram, type Registry } from 'prom-client';
 import { inSpan, REQUEST_ID_HEADER, SpanKind, traceHeaders } from '@brokerage/common';
-import { Agent, Headers, request } from 'undici';
+import { Agent, request } from 'undici';
 
 export interface SubgraphFetcherOptions {
   maxSockets: number;
@@ -17,80 +15,59 @@ export interface SubgraphFetcherOptions {
   batchEntities?: boolean;
 }
 
-/** A subgraph's answer, read in full (and, for a shared call, handed to every call that waited for it). */
-interface Answer {
-  status: number;
-  headers: Array<[string, string]>;
+/** One POST of a GraphQL operation to a subgraph: its headers (lower-case names) and JSON body. */
+export interface SubgraphCall {
+  headers: Record<string, string>;
   body: string;
 }
 
-/** A 2xx status, as fetch's `Response.ok` says. */
+/** Response headers as undici's `request` gives them: lower-case names, a repeated one as an array. */
+export type AnswerHeaders = Record<string, string | string[] | undefined>;
+
+/** A 2xx status. */
 const succeeded = (status: number): boolean => status >= 200 && status < 300;
 
 /**
- * What the gateway's data sources read of a fetch Response, over an answer already read: its
- * status, headers and body, once.
+ * A subgraph's answer, read in full. A batch's part is handed over already parsed (its call is
+ * the only one that reads it first); any other reader parses the text, so no two calls ever hold
+ * the same objects (the gateway merges into what it is given).
  */
-class SubgraphResponse implements FetcherResponse {
-  readonly redirected = false;
-  readonly headers: Headers;
-  private used = false;
+export class SubgraphAnswer {
+  private parsed: unknown;
 
   constructor(
-    readonly url: string,
-    private readonly answer: Answer,
+    readonly status: number,
+    readonly headers: AnswerHeaders,
+    readonly body: string,
+    parsed?: unknown,
   ) {
-    this.headers = new Headers(answer.headers);
-  }
-
-  get status(): number {
-    return this.answer.status;
-  }
-
-  get statusText(): string {
-    return STATUS_CODES[this.answer.status] ?? '';
+    this.parsed = parsed;
   }
 
   get ok(): boolean {
-    return succeeded(this.answer.status);
+    return succeeded(this.status);
   }
 
-  get bodyUsed(): boolean {
-    return this.used;
+  /** A header's value, repeated values joined as fetch's `Headers.get` joins them. */
+  header(name: string): string | undefined {
+    const value = this.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
   }
 
-  async text(): Promise<string> {
-    if (this.used) throw new TypeError('Body is unusable: it has already been read');
-    this.used = true;
-    return this.answer.body;
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(await this.text()) as unknown;
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    return new TextEncoder().encode(await this.text()).buffer;
-  }
-
-  clone(): SubgraphResponse {
-    if (this.used) throw new TypeError('Response.clone: the body has already been read');
-    return new SubgraphResponse(this.url, this.answer);
+  /** The body as JSON: objects of this call's own. */
+  json(): unknown {
+    const parsed = this.parsed;
+    if (parsed === undefined) return JSON.parse(this.body) as unknown;
+    this.parsed = undefined;
+    return parsed;
   }
 }
 
-/** Response headers as undici's `request` gives them (a repeated header as an array). */
-function headerPairs(headers: Record<string, string | string[] | undefined>): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (Array.isArray(value)) for (const item of value) pairs.push([name, item]);
-    else if (value !== undefined) pairs.push([name, value]);
-  }
-  return pairs;
-}
+/** How the gateway's data sources call one subgraph. */
+export type SubgraphFetch = (url: string, call: SubgraphCall) => Promise<SubgraphAnswer>;
 
 // Only read operations are shared: the query planner writes them as `query ...` or `{...}`, and
-// RemoteGraphQLDataSource serialises `query` first. Anything else (a mutation) goes alone.
+// the data source serialises `query` first. Anything else (a mutation) goes alone.
 const READ_OPERATION = /^\{"query":"(?:query\b|\{)/;
 
 /**
@@ -99,19 +76,21 @@ const READ_OPERATION = /^\{"query":"(?:query\b|\{)/;
  * never shared: no answer crosses from one user to another. (Trace headers are added later, per
  * HTTP call, and are not part of it either.)
  */
-function sharingKey(url: string, init: FetcherRequestInit | undefined): string | undefined {
-  if (!init || init.method !== 'POST' || typeof init.body !== 'string' || !READ_OPERATION.test(init.body)) {
-    return undefined;
-  }
-  const headers = Object.entries(init.headers ?? {})
-    .filter(([name]) => name.toLowerCase() !== REQUEST_ID_HEADER)
-    .map(([name, value]) => `${name.toLowerCase()}:${value}`)
-    .sort()
-    .join('\n');
-  return `${url}\n${headers}\n${init.body}`;
+function sharingKey(url: string, { headers, body }: SubgraphCall): string | undefined {
+  if (!READ_OPERATION.test(body)) return undefined;
+  return `${url}\n${headerKey(headers, REQUEST_ID_HEADER)}\n${body}`;
 }
 
-// An entity fetch as the query planner writes it and RemoteGraphQLDataSource serialises it: the
+/** The headers as one string, in a fixed order, without the one named `except`. */
+function headerKey(headers: Record<string, string>, except?: string): string {
+  return Object.keys(headers)
+    .filter((name) => name !== except)
+    .sort()
+    .map((name) => `${name}:${headers[name]}`)
+    .join('\n');
+}
+
+// An entity fetch as the query planner writes it and the data source serialises it: the
 // representations are its only variable, `_entities` its only field. The selection is what follows.
 const ENTITIES_QUERY =
   // eslint-disable-next-line security/detect-unsafe-regex -- anchored at both ends with no nested repetition over the same characters: linear in the query's length
@@ -121,20 +100,16 @@ interface EntitiesCall {
   operationName: string | undefined;
   selection: string;
   representations: unknown[];
-  resolve: (answer: Answer) => void;
+  resolve: (answer: SubgraphAnswer) => void;
   reject: (error: unknown) => void;
 }
 
 /** An entity fetch's parts, or undefined for any other call (which goes as it is). */
-function entitiesCall(init: FetcherRequestInit | undefined) {
-  if (!init || init.method !== 'POST' || typeof init.body !== 'string') return undefined;
-  if (
-    !init.body.startsWith('{"query":"query') ||
-    !init.body.includes('_entities(representations:$representations)')
-  ) {
+function entitiesCall({ body }: SubgraphCall) {
+  if (!body.startsWith('{"query":"query') || !body.includes('_entities(representations:$representations)')) {
     return undefined;
   }
-  const request = JSON.parse(init.body) as {
+  const request = JSON.parse(body) as {
     query: string;
     variables?: { representations?: unknown };
     operationName?: string;
@@ -149,9 +124,9 @@ function entitiesCall(init: FetcherRequestInit | undefined) {
 
 /** Entity fetches to send together, and how to send a call to their subgraph. */
 interface Batch {
-  call: (url: string, init: FetcherRequestInit) => Promise<Answer>;
+  send: (url: string, call: SubgraphCall) => Promise<SubgraphAnswer>;
   url: string;
-  init: FetcherRequestInit;
+  call: SubgraphCall;
   calls: EntitiesCall[];
 }
 
@@ -179,14 +154,18 @@ function mergedBody(calls: EntitiesCall[]): string {
   });
 }
 
-function splitAnswer(answer: Answer, count: number): Answer[] {
+/**
+ * Each call's part of a batch's answer, parsed once: a part goes to its call as objects, with its
+ * text beside for any other reader.
+ */
+function splitAnswer(answer: SubgraphAnswer, count: number): SubgraphAnswer[] {
   let body: GraphQLBody | undefined;
   try {
     body = JSON.parse(answer.body) as GraphQLBody;
   } catch {
     // Not JSON: every call gets it as it is, and its data source reports it.
   }
-  if (!body || typeof body !== 'object' || !succeeded(answer.status)) {
+  if (!body || typeof body !== 'object' || !answer.ok) {
     return Array.from({ length: count }, () => answer);
   }
   return Array.from({ length: count }, (_, i) => {
@@ -199,7 +178,7 @@ function splitAnswer(answer: Answer, count: number): Answer[] {
       ...(errors && errors.length > 0 ? { errors } : {}),
       ...(body.extensions !== undefined ? { extensions: body.extensions } : {}),
     };
-    return { ...answer, body: JSON.stringify(part) };
+    return new SubgraphAnswer(answer.status, answer.headers, JSON.stringify(part), part);
   });
 }
 
@@ -208,7 +187,8 @@ function splitAnswer(answer: Answer, count: number): Answer[] {
  * handshake per call, no unbounded socket growth under load) and a latency histogram per subgraph.
  * It calls with undici's `request` rather than `fetch`, which builds WHATWG streams, a tee of the
  * request body and a Request per call: garbage that outlives young collections and makes the
- * gateway's old generation grow under load (see bench/README.md).
+ * gateway's old generation grow under load (see bench/README.md). What it hands back is the
+ * answer read in full, with plain headers: no fetch Response, no Headers object per call.
  *
  * Identical read calls in flight at the same moment share one HTTP call (Hive Gateway does the
  * same): under load many clients ask for the same page, and the gateway would otherwise send each
@@ -243,86 +223,76 @@ export function createSubgraphFetcher({
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const inFlight = new Map<string, Promise<Answer>>();
+  const inFlight = new Map<string, Promise<SubgraphAnswer>>();
   /** Entity fetches waiting for the loop's next turn, by subgraph, URL and headers. */
   const batches = new Map<string, Batch>();
   const flush = () => {
     const pending = [...batches.values()];
     batches.clear();
-    for (const { call, url, init, calls } of pending) {
+    for (const { send, url, call, calls } of pending) {
       if (calls.length === 1) {
-        call(url, init).then(calls[0]!.resolve, calls[0]!.reject);
+        send(url, call).then(calls[0]!.resolve, calls[0]!.reject);
         continue;
       }
-      // One call speaks for all: without the first's abort signal, so that its going away does
-      // not fail the others.
-      call(url, { ...init, signal: undefined, body: mergedBody(calls) }).then(
+      // One call speaks for all.
+      send(url, { headers: call.headers, body: mergedBody(calls) }).then(
         (answer) => splitAnswer(answer, calls.length).forEach((part, i) => calls[i]!.resolve(part)),
         (error: unknown) => calls.forEach(({ reject }) => reject(error)),
       );
     }
   };
 
-  const forSubgraph = (subgraph: string): Fetcher => {
+  const forSubgraph = (subgraph: string): SubgraphFetch => {
     /** One HTTP call, in the active span (whose trace headers it carries), read in full. */
-    const call = async (url: string, init?: FetcherRequestInit): Promise<Answer> => {
-      const stop = latency.startTimer({ subgraph });
+    const post = async (url: string, { headers, body }: SubgraphCall): Promise<SubgraphAnswer> => {
+      const started = performance.now();
+      const observe = (outcome: string) =>
+        latency.observe({ subgraph, outcome }, (performance.now() - started) / 1_000);
       try {
         const response = await request(url, {
-          method: (init?.method ?? 'GET') as 'GET' | 'POST',
-          headers: { ...init?.headers, ...traceHeaders() },
-          body: init?.body,
-          signal: init?.signal as AbortSignal | undefined,
+          method: 'POST',
+          headers: { ...headers, ...traceHeaders() },
+          body,
           dispatcher: agent,
         });
-        const answer = {
-          status: response.statusCode,
-          headers: headerPairs(response.headers),
-          body: await response.body.text(),
-        };
-        stop({ outcome: succeeded(answer.status) ? 'ok' : `http_${answer.status}` });
+        const answer = new SubgraphAnswer(response.statusCode, response.headers, await response.body.text());
+        observe(answer.ok ? 'ok' : `http_${answer.status}`);
         return answer;
       } catch (error) {
-        stop({ outcome: 'error' });
+        observe('error');
         throw error;
       }
     };
     /** One call, or its part of a batch of entity fetches. */
-    const send = (url: string, init?: FetcherRequestInit): Promise<Answer> => {
-      const entities = batchEntities ? entitiesCall(init) : undefined;
-      if (!entities) return call(url, init);
-      const key = `${subgraph}\n${url}\n${Object.entries(init!.headers ?? {})
-        .map(([name, value]) => `${name.toLowerCase()}:${value}`)
-        .sort()
-        .join('\n')}`;
-      return new Promise<Answer>((resolve, reject) => {
+    const send = (url: string, call: SubgraphCall): Promise<SubgraphAnswer> => {
+      const entities = batchEntities ? entitiesCall(call) : undefined;
+      if (!entities) return post(url, call);
+      const key = `${subgraph}\n${url}\n${headerKey(call.headers)}`;
+      return new Promise<SubgraphAnswer>((resolve, reject) => {
         const batch = batches.get(key);
         if (batch) batch.calls.push({ ...entities, resolve, reject });
-        else batches.set(key, { call, url, init: init!, calls: [{ ...entities, resolve, reject }] });
+        else batches.set(key, { send: post, url, call, calls: [{ ...entities, resolve, reject }] });
         if (batches.size === 1 && !batch) setImmediate(flush);
       });
     };
-    const fetcher = (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> =>
+    return (url, call) =>
       inSpan(
         'gateway',
         `subgraph ${subgraph}`,
         { kind: SpanKind.CLIENT, attributes: { subgraph } },
         async (span) => {
-          const key = shareInFlight ? sharingKey(url, init) : undefined;
-          if (key === undefined) return new SubgraphResponse(url, await send(url, init));
-          let answer = inFlight.get(key);
-          span.setAttribute('subgraph.shared', answer !== undefined);
-          if (!answer) {
-            // Without the first caller's abort signal: its going away must not fail the others.
-            answer = send(url, { ...init, signal: undefined });
-            inFlight.set(key, answer);
-            const forget = () => inFlight.delete(key);
-            answer.then(forget, forget);
-          }
-          return new SubgraphResponse(url, await answer);
+          const key = shareInFlight ? sharingKey(url, call) : undefined;
+          if (key === undefined) return send(url, call);
+          const shared = inFlight.get(key);
+          span.setAttribute('subgraph.shared', shared !== undefined);
+          if (shared) return shared;
+          const answer = send(url, call);
+          inFlight.set(key, answer);
+          const forget = () => inFlight.delete(key);
+          answer.then(forget, forget);
+          return answer;
         },
       );
-    return fetcher;
   };
   return { forSubgraph, close: () => agent.close() };
 }
