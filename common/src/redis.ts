@@ -19,6 +19,12 @@ export interface RedisOptions {
    * client reconnects by itself.
    */
   failFast?: boolean;
+  /**
+   * Commands issued in the same turn of the event loop (by requests that arrived together) go to
+   * Redis as one write, in the order they were issued, each with its own answer (ioredis'
+   * auto-pipelining). For a client many concurrent requests call once each.
+   */
+  autoPipelining?: boolean;
 }
 
 export function createRedis({
@@ -27,10 +33,12 @@ export function createRedis({
   logger,
   lazyConnect = false,
   failFast = false,
+  autoPipelining = false,
 }: RedisOptions): Redis {
   const redis = new Redis(url, {
     keyPrefix,
     lazyConnect,
+    enableAutoPipelining: autoPipelining,
     // A queued or unanswered command fails after this many reconnection attempts (0: at once).
     maxRetriesPerRequest: failFast ? 0 : 3,
     // Reconnect with a capped backoff forever: Redis coming back must heal the service by itself.

@@ -60,8 +60,15 @@ export async function start(
     maxCost: config.MAX_COST,
   });
   const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, 'gateway');
-  // Limits are checked on the request path: with Redis away they are skipped at once.
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: '', logger, failFast: true });
+  // Limits are checked on the request path: with Redis away they are skipped at once. Every query
+  // spends its read budget here: the spends of requests that arrive together share a write.
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: '',
+    logger,
+    failFast: true,
+    autoPipelining: true,
+  });
   const rateLimiter = new RateLimiter(redis, {
     limit: config.RATE_LIMIT_MUTATIONS,
     windowMs: config.RATE_LIMIT_WINDOW_MS,
