@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import {
@@ -11,6 +11,11 @@ import { GraphQLError } from 'graphql';
 import { Registry } from 'prom-client';
 import { SubgraphDataSource } from '../src/subgraph-data-source';
 import { createSubgraphFetcher } from '../src/subgraph-fetcher';
+import {
+  startStandInServer,
+  type ReceivedRequest,
+  type StandInServer,
+} from '../../test/support/stand-in-server';
 
 interface Answer {
   status: number;
@@ -19,27 +24,21 @@ interface Answer {
 }
 
 describe('subgraph data source', () => {
-  let server: Server;
+  let server: StandInServer;
   let url: string;
-  const received: Array<{ body: string; headers: IncomingMessage['headers'] }> = [];
+  let received: ReceivedRequest[];
   // What the stand-in subgraph answers next.
   let answer: Answer;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        received.push({ body, headers: req.headers });
-        res
-          .writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
-          .end(answer.body);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    server = await startStandInServer((_request, res) =>
+      res
+        .writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
+        .end(answer.body),
+    );
+    ({ url, received } = server);
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => server.close());
   beforeEach(() => received.splice(0));
 
   const tokens = new InternalTokens('a secret of the test, long enough to sign with', 'gateway');

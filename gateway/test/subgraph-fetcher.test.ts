@@ -1,33 +1,32 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { createSubgraphFetcher } from '../src/subgraph-fetcher';
+import {
+  startStandInServer,
+  type ReceivedRequest,
+  type StandInServer,
+} from '../../test/support/stand-in-server';
 
 describe('subgraph fetcher', () => {
-  let server: Server;
+  let server: StandInServer;
   let url: string;
-  const received: Array<{ body: string; headers: IncomingMessage['headers'] }> = [];
+  let received: ReceivedRequest[];
 
   beforeAll(async () => {
     // Answers each call after 50 ms with the body it was sent, so that calls overlap (with the
     // status a test asks for).
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        received.push({ body, headers: req.headers });
-        const status = Number(req.headers['x-answer-status'] ?? 200);
-        setTimeout(
-          () => res.writeHead(status, { 'content-type': 'application/json', 'x-seen': ['1', '2'] }).end(body),
-          50,
-        );
-      });
+    server = await startStandInServer(({ body, headers }, res) => {
+      const status = Number(headers['x-answer-status'] ?? 200);
+      setTimeout(
+        () => res.writeHead(status, { 'content-type': 'application/json', 'x-seen': ['1', '2'] }).end(body),
+        50,
+      );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    ({ url, received } = server);
   });
 
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => server.close());
   beforeEach(() => received.splice(0));
 
   const fetcher = createSubgraphFetcher({ maxSockets: 8, timeoutMs: 5_000, registry: new Registry() });
