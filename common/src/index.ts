@@ -15,6 +15,7 @@ export * from './logger';
 export * from './metrics';
 export * from './postgres';
 export * from './process';
+export * from './worker-app';
 export * from './redis';
 export * from './scalars';
 export * from './subgraph';

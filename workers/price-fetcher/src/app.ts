@@ -1,13 +1,13 @@
 import {
-  createKafka,
-  createMetrics,
   createRedis,
+  createWorkerApp,
   ensureTopics,
   redisReadiness,
-  startOpsServer,
-  stopInOrder,
   ownedTopicConfig,
   type Logger,
+  type WorkerApp,
+  type WorkerKit,
+  type WorkerPart,
 } from '@brokerage/common';
 import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import { Partitioners } from 'kafkajs';
@@ -23,12 +23,7 @@ import { BROWSER_HEADERS } from './sources/tsetmc-http';
 import { TsetmcSource } from './sources/tsetmc-source';
 import { StockList } from './stock-list';
 
-export interface PriceFetcherApp {
-  start(): Promise<{ url: string }>;
-  stop(): Promise<void>;
-  /** Settles if following the stocks service's list fails for good: the process should then exit. */
-  failed?: Promise<Error>;
-}
+export type PriceFetcherApp = WorkerApp;
 
 export interface PriceFetcherClock {
   /** Epoch milliseconds: the real time, which says the exchange's day and the replay's progress. */
@@ -40,32 +35,38 @@ export function createApp(
   logger: Logger,
   clock: PriceFetcherClock = { now: Date.now },
 ): PriceFetcherApp {
-  const metrics = createMetrics('price-fetcher');
+  return createWorkerApp({
+    name: 'price-fetcher',
+    config,
+    logger,
+    parts: (kit) => fetcherParts(config, clock, kit),
+  });
+}
+
+function fetcherParts(
+  config: PriceFetcherConfig,
+  clock: PriceFetcherClock,
+  { kafka, registry, logger }: WorkerKit,
+): WorkerPart[] {
   const published = new Counter({
     name: 'price_quotes_published_total',
     help: 'Trades published to Kafka',
-    registers: [metrics.registry],
+    registers: [registry],
   });
   const cancellations = new Counter({
     name: 'price_cancellations_published_total',
     help: 'Cancelled trades taken back (published as trade cancellations)',
-    registers: [metrics.registry],
+    registers: [registry],
   });
   const failures = new Counter({
     name: 'price_fetch_failures_total',
     help: 'Stocks whose prices could not be fetched in a cycle',
-    registers: [metrics.registry],
+    registers: [registry],
   });
   const catchUpSteps = new Counter({
     name: 'price_catch_up_days_total',
     help: 'Days of a stock caught up from the source history after downtime (one fetch each)',
-    registers: [metrics.registry],
-  });
-  const kafka = createKafka({
-    clientId: 'price-fetcher',
-    brokers: config.KAFKA_BROKERS,
-    security: config,
-    logger,
+    registers: [registry],
   });
   // Idempotent with one request in flight, retrying for as long as the broker is away: a retry
   // never duplicates or reorders, and nothing is checkpointed until the broker has acknowledged.
@@ -81,7 +82,6 @@ export function createApp(
   let timer: NodeJS.Timeout | undefined;
   let cycle: Promise<void> | undefined;
   let stopping = false;
-  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   let source: PriceSource | undefined;
   const list = new StockList();
   const follower = config.STOCKS_SUBGRAPH_URL
@@ -133,87 +133,86 @@ export function createApp(
     });
   }
 
-  return {
-    ...(follower ? { failed: follower.failed } : {}),
-    async start() {
-      await ensureTopics(kafka, [ownedTopicConfig(config.PRICES_TOPIC, config)]);
-      // The listings topic is the stocks service's: it creates it (compacted) at its start, which
-      // the snapshot below waits for.
-      await producer.connect();
-      source = await loadSource();
-      // Followed from the stocks service; or, for the pipeline on its own, fixed at start.
-      const stocks = follower ? list : new StockList(config.STOCKS ?? source.stocks());
-      new Gauge({
-        name: 'price_fetcher_stocks',
-        help: 'Stocks fetched each cycle (the stocks service lists them, or the fixed list)',
-        registers: [metrics.registry],
-        collect(this: Gauge) {
-          this.set(stocks.current().length);
-        },
-      });
-      await follower?.start();
-      const fetcher = new PriceFetcher(
-        source,
-        () => stocks.current(),
-        new CheckpointStore(redis),
-        producer,
-        config.PRICES_TOPIC,
-        logger,
-      );
-      ops = await startOpsServer({
-        port: config.PORT,
-        host: config.HOST,
-        logger,
-        registry: metrics.registry,
-        checks: { redis: redisReadiness(redis) },
-      });
+  async function startFetching(): Promise<void> {
+    // Followed from the stocks service; or, for the pipeline on its own, fixed at start.
+    const stocks = follower ? list : new StockList(config.STOCKS ?? source!.stocks());
+    new Gauge({
+      name: 'price_fetcher_stocks',
+      help: 'Stocks fetched each cycle (the stocks service lists them, or the fixed list)',
+      registers: [registry],
+      collect(this: Gauge) {
+        this.set(stocks.current().length);
+      },
+    });
+    const fetcher = new PriceFetcher(
+      source!,
+      () => stocks.current(),
+      new CheckpointStore(redis),
+      producer,
+      config.PRICES_TOPIC,
+      logger,
+    );
+    const runOnce = async () => {
+      try {
+        const report = await fetcher.runCycle();
+        published.inc(report.published);
+        cancellations.inc(report.cancellations);
+        failures.inc(report.failedStocks.length);
+        catchUpSteps.inc(report.catchUpSteps);
+      } catch (error) {
+        // Kafka or Redis unavailable: nothing was checkpointed, so the next cycle retries it all.
+        logger.error({ err: error }, 'fetch cycle failed');
+      }
+    };
+    const schedule = () => {
+      if (stopping) return;
+      timer = setTimeout(() => {
+        cycle = runOnce().finally(schedule);
+      }, config.FETCH_INTERVAL_MS);
+    };
+    cycle = runOnce().finally(schedule);
+    logger.info(
+      {
+        source: source!.name,
+        stocks: stocks.current().map(({ symbol }) => symbol),
+        following: follower ? config.STOCK_LISTINGS_TOPIC : undefined,
+        intervalMs: config.FETCH_INTERVAL_MS,
+      },
+      'fetching prices',
+    );
+  }
 
-      const runOnce = async () => {
-        try {
-          const report = await fetcher.runCycle();
-          published.inc(report.published);
-          cancellations.inc(report.cancellations);
-          failures.inc(report.failedStocks.length);
-          catchUpSteps.inc(report.catchUpSteps);
-        } catch (error) {
-          // Kafka or Redis unavailable: nothing was checkpointed, so the next cycle retries it all.
-          logger.error({ err: error }, 'fetch cycle failed');
-        }
-      };
-      const schedule = () => {
-        if (stopping) return;
-        timer = setTimeout(() => {
-          cycle = runOnce().finally(schedule);
-        }, config.FETCH_INTERVAL_MS);
-      };
-      cycle = runOnce().finally(schedule);
-      logger.info(
-        {
-          source: source.name,
-          stocks: stocks.current().map(({ symbol }) => symbol),
-          following: follower ? config.STOCK_LISTINGS_TOPIC : undefined,
-          intervalMs: config.FETCH_INTERVAL_MS,
-        },
-        'fetching prices',
-      );
-      return { url: ops.url };
+  return [
+    { name: 'redis', stop: () => redis.quit(), ready: { redis: redisReadiness(redis) } },
+    {
+      name: 'kafka producer',
+      start: async () => {
+        await ensureTopics(kafka, [ownedTopicConfig(config.PRICES_TOPIC, config)]);
+        // The listings topic is the stocks service's: it creates it (compacted) at its start, which
+        // the follower's snapshot waits for.
+        await producer.connect();
+      },
+      stop: () => producer.disconnect(),
     },
-
-    async stop() {
-      stopping = true;
-      ops?.markDraining();
-      clearTimeout(timer);
-      await stopInOrder(
-        [
-          ['fetch cycle', async () => cycle],
-          ['listings follower', async () => follower?.stop()],
-          ['price source', async () => source?.close?.()],
-          ['kafka producer', () => producer.disconnect()],
-          ['redis', () => redis.quit()],
-          ['ops server', async () => ops?.stop()],
-        ],
-        logger,
-      );
+    {
+      name: 'price source',
+      start: async () => (source = await loadSource()),
+      stop: async () => source?.close?.(),
     },
-  };
+    {
+      name: 'listings follower',
+      start: async () => follower?.start(),
+      stop: async () => follower?.stop(),
+      ...(follower ? { failed: follower.failed } : {}),
+    },
+    {
+      name: 'fetch cycle',
+      start: startFetching,
+      stop: async () => {
+        stopping = true;
+        clearTimeout(timer);
+        await cycle;
+      },
+    },
+  ];
 }
