@@ -10,8 +10,11 @@ import { parse } from 'graphql';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { CALLER_TOKEN_HEADER, InternalTokens } from './auth/internal-tokens';
 import { internalAuthConfig } from './auth/settings';
-import { baseConfigSchema } from './config';
-import type { OpsRoutesOptions, ReadinessCheck } from './health';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { baseConfigSchema, type KafkaSecurityConfig } from './config';
+import type { OpsRoutesOptions } from './health';
+import { createKafka } from './kafka';
 import type { Logger } from './logger';
 import { createMetrics, type ServiceMetrics } from './metrics';
 import { createDataSource, openDatabase, postgresReadiness } from './postgres';
@@ -20,6 +23,14 @@ import { formatErrorFor } from './graphql-error-format';
 import { observabilityPlugin } from './graphql-observability-plugin';
 import { startGraphQLHttpServer, type GraphQLHttpServer } from './graphql-server';
 import type { RequestContext } from './request-context';
+import {
+  failureOf,
+  kafkaConnectionsPart,
+  readinessOf,
+  StartedParts,
+  type WorkerKit,
+  type WorkerPart,
+} from './worker-app';
 
 /** The settings every subgraph has: the base ones and the secret of the platform's caller tokens. */
 export const subgraphConfigSchema = baseConfigSchema.extend(internalAuthConfig);
@@ -81,13 +92,35 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export interface DatabaseSubgraphConfig {
+export interface DatabaseSubgraphConfig extends Partial<KafkaSecurityConfig> {
   INTERNAL_AUTH_SECRET: string;
   PORT: number;
   HOST: string;
   NODE_ENV: string;
   DATABASE_URL: string;
   DB_POOL_SIZE: number;
+  /** For the services that use Kafka (`kit.kafka`). */
+  KAFKA_BROKERS?: string[];
+}
+
+/** What a database subgraph builds its request context and background parts with. */
+export interface SubgraphKit {
+  metrics: ServiceMetrics;
+  registry: Registry;
+  logger: Logger;
+  /** The service's caller token: verifies the gateway's calls, and signs the calls it makes. */
+  internalTokens: InternalTokens;
+  /** The service's Kafka client, logging through pino (the config must name KAFKA_BROKERS). */
+  kafka(): Kafka;
+  /** kafkaConnectionsPart with this service's logger. */
+  kafkaConnections: WorkerKit['kafkaConnections'];
+  /**
+   * A background part (clients, an outbox relay, a sweep): started in order before HTTP serves,
+   * stopped after HTTP has drained, so that what the last requests wrote is still handled.
+   */
+  addPart(part: WorkerPart): void;
+  /** A consumer of other services' messages: started once HTTP serves, stopped before it drains. */
+  addConsumer(part: WorkerPart): void;
 }
 
 export interface DatabaseSubgraphOptions<C extends RequestContext> {
@@ -100,10 +133,11 @@ export interface DatabaseSubgraphOptions<C extends RequestContext> {
   entities: MixedList<EntitySchema | Function>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function>;
-  /** Given the opened database, returns how to build one request's context. */
-  context: (dataSource: DataSource) => (base: RequestContext) => C;
-  /** Other dependencies the service holds (e.g. Redis): checked by `/ready`, closed after HTTP on stop. */
-  dependencies?: Array<{ name: string; ready: ReadinessCheck; close: () => Promise<unknown> }>;
+  /**
+   * Given the opened database, returns how to build one request's context; what else the service
+   * runs beside HTTP it adds to the kit.
+   */
+  context: (dataSource: DataSource, kit: SubgraphKit) => (base: RequestContext) => C;
   /** Extra public routes served before GraphQL (no caller token). */
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -113,14 +147,16 @@ export interface RunningSubgraph extends Stoppable {
 }
 
 /**
- * A subgraph that owns one PostgreSQL database: creates and migrates the database, serves the
- * schema with `/ready` checking the database, and on stop drains HTTP before closing the pool.
+ * A subgraph that owns one PostgreSQL database: creates and migrates the database, starts its
+ * background parts, serves the schema with `/ready` checking the database and every part, then
+ * starts its consumers. Stops in the order that loses nothing: consumers (no new work from other
+ * services), HTTP drained, background parts (the outbox delivered), the database last.
  */
 export async function startDatabaseSubgraph<C extends RequestContext>(
   options: DatabaseSubgraphOptions<C>,
 ): Promise<RunningSubgraph> {
-  const { config, logger, dependencies = [] } = options;
-  const metrics = createMetrics(options.service);
+  const { config, logger, service } = options;
+  const metrics = createMetrics(service);
   const dataSource = await openDatabase(
     createDataSource({
       url: config.DATABASE_URL,
@@ -132,39 +168,62 @@ export async function startDatabaseSubgraph<C extends RequestContext>(
     }),
     config.DATABASE_URL,
   );
-  const contextFor = options.context(dataSource);
-  const server = await startSubgraphServer<C>({
-    service: options.service,
-    internalTokens: new InternalTokens(config.INTERNAL_AUTH_SECRET, options.service),
-    typeDefs: options.typeDefs,
-    resolvers: options.resolvers,
-    context: async (base) => contextFor(base),
-    port: config.PORT,
-    host: config.HOST,
-    nodeEnv: config.NODE_ENV,
-    logger,
+  const internalTokens = new InternalTokens(config.INTERNAL_AUTH_SECRET, service);
+  const background: WorkerPart[] = [];
+  const consumers: WorkerPart[] = [];
+  let kafka: Kafka | undefined;
+  const kit: SubgraphKit = {
     metrics,
-    routes: options.routes,
-    ops: {
-      checks: {
-        postgres: postgresReadiness(dataSource),
-        ...Object.fromEntries(dependencies.map(({ name, ready }) => [name, ready])),
-      },
+    registry: metrics.registry,
+    logger,
+    internalTokens,
+    kafka: () => {
+      if (!config.KAFKA_BROKERS) throw new Error(`${service}: KAFKA_BROKERS is not configured`);
+      kafka ??= createKafka({ clientId: service, brokers: config.KAFKA_BROKERS, security: config, logger });
+      return kafka;
     },
-  }).catch(async (error: unknown) => {
+    kafkaConnections: (clients) => kafkaConnectionsPart(clients, logger),
+    addPart: (part) => background.push(part),
+    addConsumer: (part) => consumers.push(part),
+  };
+  const started = new StartedParts(logger);
+  let server: GraphQLHttpServer | undefined;
+  try {
+    const contextFor = options.context(dataSource, kit);
+    const http: WorkerPart = {
+      name: 'http',
+      start: async () => {
+        server = await startSubgraphServer<C>({
+          service,
+          internalTokens,
+          typeDefs: options.typeDefs,
+          resolvers: options.resolvers,
+          context: async (base) => contextFor(base),
+          port: config.PORT,
+          host: config.HOST,
+          nodeEnv: config.NODE_ENV,
+          logger,
+          metrics,
+          routes: options.routes,
+          ops: {
+            checks: {
+              postgres: postgresReadiness(dataSource),
+              ...readinessOf([...background, ...consumers]),
+            },
+          },
+        });
+      },
+      stop: async () => server?.stop(),
+    };
+    await started.start([...background, http, ...consumers]);
+  } catch (error) {
     await dataSource.destroy();
     throw error;
-  });
+  }
+  const failed = failureOf(consumers.concat(background));
   return {
-    url: server.url,
-    stop: () =>
-      stopInOrder(
-        [
-          ['http', () => server.stop()],
-          ['postgres', () => dataSource.destroy()],
-          ...dependencies.map(({ name, close }): [string, () => Promise<unknown>] => [name, close]),
-        ],
-        logger,
-      ),
+    url: server!.url,
+    ...(failed ? { failed } : {}),
+    stop: () => stopInOrder([...started.stopSteps(), ['postgres', () => dataSource.destroy()]], logger),
   };
 }
