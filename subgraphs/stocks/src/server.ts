@@ -71,10 +71,7 @@ export function start(
           ensureTopics(kafka, [
             {
               ...listingsTopic,
-              configEntries: [
-                ...(listingsTopic.configEntries ?? []),
-                { name: 'cleanup.policy', value: 'compact' },
-              ],
+              configEntries: [...(listingsTopic.configEntries ?? []), ...STOCK_LISTINGS_TOPIC_SETTINGS],
             },
           ]),
       });
