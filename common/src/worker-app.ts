@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { KafkaSecurityConfig } from './config';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from './health';
@@ -42,6 +42,20 @@ export function kafkaConnectionsPart(clients: Record<string, KafkaConnection>, l
         logger,
       ),
   };
+}
+
+/**
+ * The platform's producer: idempotent with one request in flight, so that a retry never
+ * duplicates or reorders; it never asks the broker to create a topic.
+ */
+export function createIdempotentProducer(kafka: Kafka, overrides: ProducerConfig = {}): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    ...overrides,
+  });
 }
 
 type StopStep = [name: string, stop: () => Promise<unknown>];

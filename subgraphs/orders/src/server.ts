@@ -13,8 +13,8 @@ import {
   waitForTopics,
   type Logger,
   type RunningSubgraph,
+  createIdempotentProducer,
 } from '@brokerage/common';
-import { Partitioners } from 'kafkajs';
 import { StockCatalogue } from './clients/stock-catalogue';
 import type { OrdersConfig } from './config';
 import { createOrdersContext, type OrdersContext } from './context';
@@ -56,12 +56,7 @@ export function start(
     context: (dataSource, kit) => {
       const { registry, internalTokens } = kit;
       const kafka = kit.kafka();
-      const producer = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
+      const producer = createIdempotentProducer(kafka);
       const admin = kafka.admin();
       const redis = createRedis({ url: config.REDIS_URL, keyPrefix: '', logger });
       const orders = new OrdersRepository(dataSource, config.BUSINESS_TIME_ZONE);

@@ -10,9 +10,9 @@ import {
   startDatabaseSubgraph,
   type Logger,
   type RunningSubgraph,
+  createIdempotentProducer,
 } from '@brokerage/common';
 import { STOCK_LISTINGS_TOPIC_SETTINGS } from '@brokerage/stocks-contract';
-import { Partitioners } from 'kafkajs';
 import type { StocksConfig } from './config';
 import { createStocksContext, type StocksContext } from './context';
 import { stocksDatabase } from './db';
@@ -48,12 +48,7 @@ export function start(
         logger,
         failFast: true,
       });
-      const producer = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
+      const producer = createIdempotentProducer(kafka);
       const admin = kafka.admin();
       const relay = new OutboxRelay({
         dataSource,

@@ -8,9 +8,9 @@ import {
   type WorkerApp,
   type WorkerKit,
   type WorkerPart,
+  createIdempotentProducer,
 } from '@brokerage/common';
 import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
-import { Partitioners } from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
 import { CheckpointStore } from './checkpoints';
 import type { PriceFetcherConfig } from './config';
@@ -70,11 +70,7 @@ function fetcherParts(
   });
   // Idempotent with one request in flight, retrying for as long as the broker is away: a retry
   // never duplicates or reorders, and nothing is checkpointed until the broker has acknowledged.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+  const producer = createIdempotentProducer(kafka, {
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });

@@ -8,8 +8,8 @@ import {
   waitForTopics,
   type Logger,
   type WorkerApp,
+  createIdempotentProducer,
 } from '@brokerage/common';
-import { Partitioners } from 'kafkajs';
 import type { VerifierConfig } from './config';
 import { VerificationClient } from './verification-client';
 import { VerificationConsumer } from './verification-consumer';
@@ -31,12 +31,7 @@ export function createApp(config: VerifierConfig, logger: Logger): VerifierApp {
         topics: [config.VERIFICATION_REQUESTS_TOPIC],
         registry,
       });
-      const producer = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
+      const producer = createIdempotentProducer(kafka);
       const client = new VerificationClient({
         baseUrl: config.VERIFICATION_API_URL,
         stallLimitMs: config.STALL_LIMIT_MS,
