@@ -53,8 +53,15 @@ export function runService({ logger, start, shutdownTimeoutMs }: RunOptions): vo
     }
   };
 
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // Listeners stay for the whole shutdown: a second signal (a supervisor that signals the process
+  // and its group, or Ctrl-C after SIGTERM) must not fall back to the default action and kill the
+  // process mid-drain. The shutdown timeout bounds how long it may take.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) logger.warn({ signal }, 'already shutting down; signal ignored');
+    else void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   process.on('unhandledRejection', (error) => {
     logger.fatal({ err: error }, 'unhandled promise rejection');
     exit(1);
