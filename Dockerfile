@@ -45,10 +45,9 @@ ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
 COPY --from=manifests /app ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-# kafkajs and @apollo/gateway as patched by patches/ (applied in the deps stage, whose install
-# runs the root postinstall; this stage's install runs no scripts).
+# kafkajs as patched by patches/kafkajs+2.2.4.patch (applied in the deps stage, whose install runs
+# the root postinstall; this stage's install runs no scripts).
 COPY --from=deps /app/node_modules/kafkajs node_modules/kafkajs
-COPY --from=deps /app/node_modules/@apollo/gateway node_modules/@apollo/gateway
 COPY schema/supergraph.graphql schema/
 COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/subgraphs/users/dist subgraphs/users/dist
