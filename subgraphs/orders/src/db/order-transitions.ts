@@ -198,8 +198,9 @@ const FINISH_MANY: PreparedStatement = {
 /**
  * Every change of an order's status, each with its effects on cash, shares and the outbox in
  * one SQL statement, and never a change without its announcement. Placing a buy or a sell first
- * locks the row it reserves on by a statement of its own, in the same transaction. The ledger (`cash_movements`) is written by the same statements that
- * move cash, so every balance can be recomputed from it.
+ * locks the row it reserves on by a statement of its own, in the same transaction. The ledger
+ * (`cash_movements`) is written by the same statements that move cash, so every balance can be
+ * recomputed from it.
  */
 export class OrderTransitions {
   constructor(
