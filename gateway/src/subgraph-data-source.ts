@@ -9,7 +9,7 @@ import {
   type RequestContext,
 } from '@brokerage/common';
 import { GraphQLError } from 'graphql';
-import type { SubgraphAnswer, SubgraphFetch } from './subgraph-fetcher';
+import type { SubgraphAnswer, SubgraphFetch } from './subgraph-fetch/subgraph-call';
 
 // Codes a subgraph answers with HTTP 400 that are the client's fault and safe to pass on as they are.
 const CLIENT_ERROR_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
