@@ -7,6 +7,19 @@ import { ChannelFeed } from '../src/subscriptions/channel-feed';
 // The feed's subscriber reaches Redis through a front the test cuts, as a network partition would;
 // the publisher reaches Redis directly.
 
+/** Waits, up to `timeoutMs`, for the feed's Redis subscriber to be connected (what `ready` checks). */
+function untilReady(feed: ChannelFeed<string>, timeoutMs: number): Promise<boolean> {
+  return eventually(
+    () =>
+      feed.ready().then(
+        () => true,
+        () => false,
+      ),
+    (ready) => ready,
+    timeoutMs,
+  );
+}
+
 describe('a channel feed whose Redis was unreachable when a watch began', () => {
   const prefix = `test:${uniqueSuffix()}:feed:`;
   let front: TcpProxy;
@@ -25,15 +38,7 @@ describe('a channel feed whose Redis was unreachable when a watch began', () => 
       decode: (message) => message,
       unreadable: 'unreadable',
     });
-    await eventually(
-      () =>
-        feed.ready().then(
-          () => true,
-          () => false,
-        ),
-      (ready) => ready,
-      10_000,
-    );
+    await untilReady(feed, 10_000);
   });
 
   afterAll(async () => {
@@ -51,15 +56,7 @@ describe('a channel feed whose Redis was unreachable when a watch began', () => 
     } finally {
       front.restore();
     }
-    await eventually(
-      () =>
-        feed.ready().then(
-          () => true,
-          () => false,
-        ),
-      (ready) => ready,
-      15_000,
-    );
+    await untilReady(feed, 15_000);
     const heard: Array<string | undefined> = [];
     const stop = await feed.watch('order-1', (event) => heard.push(event));
     await publisher.publish(`${prefix}order-1`, 'APPROVED');

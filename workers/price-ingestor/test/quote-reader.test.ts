@@ -32,7 +32,7 @@ function viaDecode(value: Buffer | null) {
 
 const digits = (min: number, max: number) =>
   fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
-const twoDigits = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+const twoDigits = (max: number, min = 0) => fc.integer({ min, max }).map((n) => String(n).padStart(2, '0'));
 
 /** Valid quotes, and nearly valid ones: each field sometimes just outside its rule. */
 const quoteLike = fc.record({
@@ -56,6 +56,16 @@ const quoteLike = fc.record({
   ),
 });
 
+/** Quotes the contract accepts: every field within its rule. */
+const validQuote = fc.record({
+  stockId: digits(1, 20),
+  symbol: fc.string({ unit: fc.constantFrom(...'abcxyz019_'), minLength: 1, maxLength: 32 }),
+  date: fc.tuple(digits(4, 4), twoDigits(12, 1), twoDigits(31, 1)).map((parts) => parts.join('')),
+  time: fc.tuple(twoDigits(23), twoDigits(59), twoDigits(59)).map((parts) => parts.join('')),
+  seq: fc.integer({ min: 0, max: 999_999_999 }),
+  price: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+});
+
 describe('quote reader', () => {
   it('reads what decodePriceQuote reads, with the same result, and rejects what it rejects', () => {
     const reader = new QuoteReader();
@@ -70,22 +80,16 @@ describe('quote reader', () => {
 
   it('agrees with decodePriceQuote on mangled bytes of valid messages', () => {
     const reader = new QuoteReader();
-    const valid: PriceQuote = {
-      stockId: '44891482026867833',
-      symbol: 'stock1',
-      date: '20261121',
-      time: '090016',
-      seq: 3,
-      price: 15580,
-    };
-    const bytes = encodePriceQuote(valid);
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: bytes.length - 1 }),
+        validQuote,
+        fc.nat(),
         fc.integer({ min: 0, max: 255 }),
         fc.boolean(),
-        (at, byte, cut) => {
-          const value = Buffer.from(bytes);
+        (quote, position, byte, cut) => {
+          const value = encodePriceQuote(quote);
+          expect(viaDecode(value)).not.toBe('invalid');
+          const at = position % value.length;
           value[at] = byte;
           const mangled = cut ? value.subarray(0, at) : value;
           expect(viaReader(reader, mangled)).toEqual(viaDecode(mangled));
