@@ -9,7 +9,15 @@ FROM scratch AS manifests
 COPY package.json package-lock.json /app/
 # The root postinstall applies these to dependencies (patch-package).
 COPY patches /app/patches/
-COPY common/package.json /app/common/
+# The shared packages (common/*), each taken only by the services that use it.
+COPY common/service/package.json /app/common/service/
+COPY common/auth/package.json /app/common/auth/
+COPY common/graphql/package.json /app/common/graphql/
+COPY common/subgraph/package.json /app/common/subgraph/
+COPY common/kafka/package.json /app/common/kafka/
+COPY common/worker/package.json /app/common/worker/
+COPY common/postgres/package.json /app/common/postgres/
+COPY common/redis/package.json /app/common/redis/
 COPY gateway/package.json /app/gateway/
 COPY subgraphs/users/package.json /app/subgraphs/users/
 COPY subgraphs/listings/package.json /app/subgraphs/listings/

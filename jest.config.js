@@ -59,11 +59,11 @@ const config = {
     },
   ],
   // Coverage, collected when asked (`npm test` passes --coverage; `npm run test:chaos` does not):
-  // V8's own counters (the code is not instrumented), over the sources of the services and
-  // common. Below the floor the run fails.
+  // V8's own counters (the code is not instrumented), over the sources of the services, the
+  // shared packages and the contracts. Below the floor the run fails.
   coverageProvider: 'v8',
   collectCoverageFrom: [
-    '{common,gateway,subgraphs/*,workers/*,subgraphs/*/contract,workers/*/contract}/src/**/*.ts',
+    '{common/*,gateway,subgraphs/*,workers/*,subgraphs/*/contract,workers/*/contract}/src/**/*.ts',
     '!**/generated/**',
     '!**/*.d.ts',
   ],

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { createDataSource, createLogger, dropDatabase, openDatabase } from '@brokerage/common';
+import { createDataSource, dropDatabase, openDatabase } from '@brokerage/postgres';
+import { createLogger } from '@brokerage/service';
 import { Agent, request } from 'undici';
 import { ordersDatabase } from '../subgraphs/orders/src/db';
 import { checkLedger } from '../subgraphs/orders/src/db/ledger-check';

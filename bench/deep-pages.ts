@@ -1,4 +1,5 @@
-import { dropDatabase, encodeCursor } from '@brokerage/common';
+import { encodeCursor } from '@brokerage/graphql';
+import { dropDatabase } from '@brokerage/postgres';
 import { Client } from 'pg';
 import type { ServiceProcess } from '../test/support/processes';
 import { benchSecrets } from './security';

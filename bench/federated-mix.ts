@@ -1,13 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  createLogger,
-  createRedis,
-  DEFAULT_JWT_AUDIENCE,
-  DEFAULT_JWT_ISSUER,
-  InternalTokens,
-} from '@brokerage/common';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, InternalTokens } from '@brokerage/auth';
+import { createRedis } from '@brokerage/redis';
+import { createLogger } from '@brokerage/service';
 import { Client } from 'pg';
 import type { ServiceProcess } from '../test/support/processes';
 import { MinuteSeriesStore } from '../workers/price-ingestor/src/minute-series-store';

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dropDatabase, InternalTokens } from '@brokerage/common';
+import { InternalTokens } from '@brokerage/auth';
+import { dropDatabase } from '@brokerage/postgres';
 import { Client } from 'pg';
 import { freePort, type ServiceProcess } from '../test/support/processes';
 import type { LoadPlan, LoadResult } from './federated-read-load';

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createKafka, createLogger, encodeJson, ensureTopics } from '@brokerage/common';
+import { createKafka, ensureTopics } from '@brokerage/kafka';
+import { createLogger, encodeJson } from '@brokerage/service';
 import { type VerificationOutcome } from '@brokerage/verifier-contract';
 import { subscribe, type Subscription } from '../test/support/subscriptions';
 import { BENCH_STOCK_ID, graphql, startBenchStack } from './stack';

@@ -1,4 +1,6 @@
-import { createKafka, createLogger, createRedis, ensureTopics, loadConfig } from '@brokerage/common';
+import { createKafka, ensureTopics } from '@brokerage/kafka';
+import { createRedis } from '@brokerage/redis';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { encodePriceQuote, type PriceQuote } from '@brokerage/price-fetcher-contract';
 import type { Admin, Kafka } from 'kafkajs';
 import { createApp } from '../workers/price-ingestor/src/app';

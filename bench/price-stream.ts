@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createLogger, createRedis } from '@brokerage/common';
+import { createRedis } from '@brokerage/redis';
+import { createLogger } from '@brokerage/service';
 import { type PriceQuote } from '@brokerage/price-fetcher-contract';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';

@@ -1,15 +1,14 @@
 import {
   CALLER_TOKEN_HEADER,
-  createKafka,
   InternalTokens,
-  createLogger,
-  createRedis,
   DEFAULT_JWT_AUDIENCE,
   DEFAULT_JWT_ISSUER,
-  dropDatabase,
-  ensureTopics,
   signUserToken,
-} from '@brokerage/common';
+} from '@brokerage/auth';
+import { createKafka, ensureTopics } from '@brokerage/kafka';
+import { dropDatabase } from '@brokerage/postgres';
+import { createRedis } from '@brokerage/redis';
+import { createLogger } from '@brokerage/service';
 import type { Kafka } from 'kafkajs';
 import type { ServiceProcess } from '../test/support/processes';
 import { pricedAt, publishQuotes } from '../test/support/quotes';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createKafka, createLogger, decodeJson, encodeJson, ensureTopics } from '@brokerage/common';
+import { createKafka, ensureTopics } from '@brokerage/kafka';
+import { createLogger, decodeJson, encodeJson } from '@brokerage/service';
 import { type VerificationRequest } from '@brokerage/orders-contract';
 import { verificationOutcomeSchema } from '@brokerage/verifier-contract';
 import { start as startVerificationApi } from '../workers/verification-api/src/server';

@@ -1,11 +1,12 @@
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 // `npm run build`: one bundle per service at <service>/dist/index.js, for production images, and
 // scripts/dist/migrate.js (`npm run migrate` without tsx), for the migration job of a deployment.
-// The shared @brokerage/common package is bundled in; every other package stays a runtime
-// dependency resolved from node_modules. Each bundle sits one level below its package root, like
+// The platform's own packages (@brokerage/*: the shared packages under common/ and the owners'
+// contracts) are bundled in; every other package stays a runtime dependency resolved from
+// node_modules. Each bundle sits one level below its package root, like
 // src/, so that paths such as `../schema.graphql` resolve the same in both.
 
 const root = path.resolve(__dirname, '..');
@@ -38,18 +39,23 @@ export const processBundles: Record<string, string> = {
 /** Scripts the production image runs besides the services: source -> bundle. */
 const scriptBundles = { 'scripts/migrate.ts': 'scripts/dist/migrate.js' };
 
-function bundle(source: string, outfile: string) {
-  return build({
+/** How a bundle is built: also what test/architecture reads a service's dependencies from. */
+export function bundleOptions(source: string, outfile: string): BuildOptions {
+  return {
     entryPoints: [path.join(root, source)],
     outfile: path.join(root, outfile),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node26',
     format: 'cjs',
     sourcemap: true,
     plugins: [externalPackages],
     logLevel: 'warning',
-  });
+  };
+}
+
+function bundle(source: string, outfile: string) {
+  return build(bundleOptions(source, outfile));
 }
 
 async function main() {
@@ -65,7 +71,9 @@ async function main() {
   );
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,4 +1,5 @@
-import { createDataSource, createLogger, loadConfig, openDatabase } from '@brokerage/common';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { ordersConfigSchema } from '../subgraphs/orders/src/config';
 import { ordersDatabase } from '../subgraphs/orders/src/db';
 import { checkLedger } from '../subgraphs/orders/src/db/ledger-check';

@@ -2,13 +2,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
-import { createKafka, createLogger, loadConfig } from '@brokerage/common';
-import { defaultStoreNames } from '../common/src/store-access';
+import { createKafka } from '@brokerage/kafka';
+import { createLogger, loadConfig } from '@brokerage/service';
+import { defaultStoreNames } from './store-access';
 import { ensurePlatformTopics, provisionConfigSchema, provisionStores } from './provision-stores';
 import { DEMO_USERS, seed } from './seed';
 import { imageNodeFlags } from './dockerfile';
 import { startTcpProxy, type TcpProxy } from './tcp-front';
-import { generateSigningKey } from '@brokerage/common';
+import { generateSigningKey } from '@brokerage/auth';
 
 // `npm run dev`: the whole system on this machine. Starts Kafka (unless KAFKA_BROKERS names one),
 // every service as a local process in dependency order (each applies its own migrations), loads

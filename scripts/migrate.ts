@@ -1,4 +1,5 @@
-import { createDataSource, createLogger, loadConfig, openDatabase } from '@brokerage/common';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { listingsConfigSchema } from '../subgraphs/listings/src/config';
 import { listingsDatabase } from '../subgraphs/listings/src/db';
 import { notificationsConfigSchema } from '../subgraphs/notifications/src/config';

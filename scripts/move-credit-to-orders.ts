@@ -1,4 +1,5 @@
-import { createDataSource, createLogger, openDatabase, type Logger } from '@brokerage/common';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
+import { createLogger, type Logger } from '@brokerage/service';
 import { Client } from 'pg';
 import { ordersDatabase } from '../subgraphs/orders/src/db';
 import { ledgerDiscrepancies } from '../subgraphs/orders/src/db/ledger-check';

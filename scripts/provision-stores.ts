@@ -5,18 +5,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   createKafka,
-  createLogger,
-  databaseName,
   ensureTopics,
-  env,
   kafkaSecurityConfig,
-  loadConfig,
   topicConfig,
   kafkaTopicCreationConfig,
   type KafkaTopicCreationConfig,
   type KafkaSecurityConfig,
-  type Logger,
-} from '@brokerage/common';
+} from '@brokerage/kafka';
+import { databaseName } from '@brokerage/postgres';
+import { createLogger, env, loadConfig, type Logger } from '@brokerage/service';
 import { STOCK_LISTINGS_TOPIC_SETTINGS } from '@brokerage/stocks-contract';
 import {
   defaultStoreNames,
@@ -24,7 +21,7 @@ import {
   type ServiceName,
   type ServiceStoreAccess,
   type StoreNames,
-} from '../common/src/store-access';
+} from './store-access';
 import {
   AclOperationTypes,
   AclPermissionTypes,
@@ -39,7 +36,7 @@ import { Client, escapeIdentifier, escapeLiteral } from 'pg';
 import { z } from 'zod';
 
 // `npm run provision`: gives every service its own, least-privileged identity in each store, as
-// common/src/store-access.ts describes it; safe to run again (each step makes the store match).
+// scripts/store-access.ts describes it; safe to run again (each step makes the store match).
 //
 //   PostgreSQL  a LOGIN role per service (not superuser, no CREATEDB/CREATEROLE) owning its
 //               database and everything in it; CONNECT revoked from PUBLIC, so no other role

@@ -1,4 +1,5 @@
-import { createKafka, createLogger, loadConfig } from '@brokerage/common';
+import { createKafka } from '@brokerage/kafka';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { priceIngestorConfigSchema } from '../workers/price-ingestor/src/config';
 import { rewindIngestors } from '../workers/price-ingestor/src/rewind';
 

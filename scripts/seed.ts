@@ -1,7 +1,7 @@
 // `npm run seed`: loads the demo data through the public API as the back office (an admin token
 // signed with the development secret, or JWT_SECRET), idempotently: running it again creates
 // nothing that is already there. Needs the system running (`npm run dev` does both).
-import { signUserToken, userTokenSigningSettings } from '@brokerage/common';
+import { signUserToken, userTokenSigningSettings } from '@brokerage/auth';
 
 interface GraphQLBody<T> {
   data?: T;

@@ -12,7 +12,7 @@ import {
   signUserToken,
   userTokenSigningSettings,
   type AccessTokenAlgorithm,
-} from '@brokerage/common';
+} from '@brokerage/auth';
 import { findUserByName } from './seed';
 
 async function main(): Promise<void> {

@@ -1,11 +1,6 @@
 import path from 'node:path';
-import {
-  baseConfigSchema,
-  DEVELOPMENT_USER_TOKEN_SECRET,
-  env,
-  internalAuthConfig,
-  userTokenConfig,
-} from '@brokerage/common';
+import { DEVELOPMENT_USER_TOKEN_SECRET, internalAuthConfig, userTokenConfig } from '@brokerage/auth';
+import { baseConfigSchema, env } from '@brokerage/service';
 import { DEFAULT_ORDER_STATUS_CHANNEL_PREFIX } from '@brokerage/orders-contract';
 import { DEFAULT_PRICE_POINTS_CHANNEL_PREFIX } from '@brokerage/price-ingestor-contract';
 import { z } from 'zod';

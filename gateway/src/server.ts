@@ -3,17 +3,10 @@ import { ApolloServer } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import {
-  createLogger,
-  createMetrics,
-  createRedis,
-  InternalTokens,
-  observabilityPlugin,
-  redisReadiness,
-  startGraphQLHttpServer,
-  stopInOrder,
-  type Logger,
-} from '@brokerage/common';
+import { InternalTokens } from '@brokerage/auth';
+import { observabilityPlugin, startGraphQLHttpServer } from '@brokerage/graphql';
+import { createRedis, redisReadiness } from '@brokerage/redis';
+import { createLogger, createMetrics, stopInOrder, type Logger } from '@brokerage/service';
 import type { GatewayConfig } from './config';
 import { createExplorerRoutes } from './explorer';
 import type { GatewayContext } from './gateway-context';

@@ -1,13 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import {
-  ANONYMOUS,
-  CALLER_TOKEN_HEADER,
-  ErrorCode,
-  REQUEST_ID_HEADER,
-  type InternalTokens,
-  type RequestContext,
-} from '@brokerage/common';
+import { ANONYMOUS, CALLER_TOKEN_HEADER, type InternalTokens } from '@brokerage/auth';
+import { REQUEST_ID_HEADER, type RequestContext } from '@brokerage/graphql';
+import { ErrorCode } from '@brokerage/service';
 import { GraphQLError } from 'graphql';
 import type { SubgraphAnswer, SubgraphFetch } from './subgraph-fetch/subgraph-call';
 

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { inSpan, SpanKind } from '@brokerage/common';
+import { inSpan, SpanKind } from '@brokerage/service';
 import { EntityBatches } from './subgraph-fetch/entity-batches';
 import { SubgraphTransport } from './subgraph-fetch/http-transport';
 import { InFlightReads, sharingKey } from './subgraph-fetch/in-flight-reads';

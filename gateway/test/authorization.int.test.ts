@@ -1,10 +1,10 @@
 import {
   CALLER_TOKEN_HEADER,
   InternalTokens,
-  loadConfig,
   signUserToken,
   userTokenSigningSettings,
-} from '@brokerage/common';
+} from '@brokerage/auth';
+import { loadConfig } from '@brokerage/service';
 import { asAdmin, asUser, tokenFor } from '../../test/support/auth';
 import { errorCodes, expectData, type GraphQLResponse } from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';

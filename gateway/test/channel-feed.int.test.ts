@@ -1,4 +1,4 @@
-import { createRedis, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/redis';
 import { startTcpProxy, type TcpProxy } from '../../scripts/tcp-front';
 import { eventually } from '../../test/support/price-series';
 import { testLogger, testRedisUrl, uniqueSuffix } from '../../test/support/services';

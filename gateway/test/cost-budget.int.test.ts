@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, createRedis } from '@brokerage/common';
+import { createRedis } from '@brokerage/redis';
+import { createLogger } from '@brokerage/service';
 import { testRedisUrl } from '../../test/support/services';
 import { CostBudget } from '../src/security/cost-budget';
 

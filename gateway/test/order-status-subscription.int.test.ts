@@ -1,4 +1,5 @@
-import { createLogger, createRedis, loadConfig, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { asAdmin, asUser } from '../../test/support/auth';
 import * as api from '../../test/support/graphql';
 import { metricTotal } from '../../test/support/graphql';

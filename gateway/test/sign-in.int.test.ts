@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import {
-  loadConfig,
-  SessionErrorCode,
-  AccessTokenSigner,
-  SigningKeySet,
-  generateSigningKey,
-} from '@brokerage/common';
+import { SessionErrorCode, AccessTokenSigner, SigningKeySet, generateSigningKey } from '@brokerage/auth';
+import { loadConfig } from '@brokerage/service';
 import { decodeProtectedHeader, type JWK } from 'jose';
 import { gatewayConfigSchema } from '../src/config';
 import { start as startGateway, type RunningGateway } from '../src/server';

@@ -1,12 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import {
-  CALLER_TOKEN_HEADER,
-  InternalTokens,
-  REQUEST_ID_HEADER,
-  type RequestContext,
-} from '@brokerage/common';
+import { CALLER_TOKEN_HEADER, InternalTokens } from '@brokerage/auth';
+import { REQUEST_ID_HEADER, type RequestContext } from '@brokerage/graphql';
 import { GraphQLError } from 'graphql';
 import { Registry } from 'prom-client';
 import { SubgraphDataSource } from '../src/subgraph-data-source';

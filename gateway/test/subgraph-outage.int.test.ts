@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '@brokerage/common';
+import { loadConfig } from '@brokerage/service';
 import { asAdmin } from '../../test/support/auth';
 import { graphql } from '../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../test/support/platform-stack';

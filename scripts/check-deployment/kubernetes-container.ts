@@ -3,7 +3,7 @@ import { OPAQUE, type EnvValue } from './process-environment';
 import type { ConfigKind } from './kubernetes-manifests';
 import { arr, obj, str, text, type Obj } from './yaml-values';
 
-/** The ops routes every service serves (common/src/health.ts). */
+/** The ops routes every service serves (common/service/src/health.ts). */
 const LIVENESS_PATH = '/health';
 const READINESS_PATH = '/ready';
 

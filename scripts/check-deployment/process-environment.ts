@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '@brokerage/common';
+import { ConfigError, loadConfig } from '@brokerage/service';
 import type { Image } from '../dockerfile';
 import { fail } from './findings';
 import { builtByNpmRunBuild, imageHas } from './image-contents';

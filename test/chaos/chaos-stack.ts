@@ -1,5 +1,7 @@
-import { createKafka, createLogger, generateSigningKey } from '@brokerage/common';
-import { defaultStoreNames } from '../../common/src/store-access';
+import { generateSigningKey } from '@brokerage/auth';
+import { createKafka } from '@brokerage/kafka';
+import { createLogger } from '@brokerage/service';
+import { defaultStoreNames } from '../../scripts/store-access';
 import { ensurePlatformTopics } from '../../scripts/provision-stores';
 import { startKafkaCluster, type KafkaCluster } from '../support/kafka-cluster';
 import { freePort, spawnService, type ServiceProcess } from '../support/processes';

@@ -1,4 +1,7 @@
-import { createDataSource, createKafka, createLogger, createRedis, openDatabase } from '@brokerage/common';
+import { createKafka } from '@brokerage/kafka';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
+import { createRedis } from '@brokerage/redis';
+import { createLogger } from '@brokerage/service';
 import { OrderTopics } from '@brokerage/orders-contract';
 import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
 import { VerifierTopics } from '@brokerage/verifier-contract';

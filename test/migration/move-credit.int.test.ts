@@ -1,4 +1,4 @@
-import { createDataSource, openDatabase } from '@brokerage/common';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
 import type { DataSource } from 'typeorm';
 import { moveCreditToOrders } from '../../scripts/move-credit-to-orders';
 import { ordersDatabase } from '../../subgraphs/orders/src/db';

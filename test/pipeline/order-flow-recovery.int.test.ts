@@ -1,11 +1,6 @@
-import {
-  createDataSource,
-  createLogger,
-  createRedis,
-  loadConfig,
-  openDatabase,
-  type Redis,
-} from '@brokerage/common';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { gatewayConfigSchema } from '../../gateway/src/config';
 import { start as startGateway } from '../../gateway/src/server';
 import { ordersDatabase } from '../../subgraphs/orders/src/db';

@@ -1,4 +1,5 @@
-import { createLogger, createRedis, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { createLogger } from '@brokerage/service';
 import { startDedicatedBroker, type DedicatedBroker } from '../support/dedicated-broker';
 import { eventually, expectedSeriesFromCsv } from '../support/price-series';
 import { spawnService, type ServiceProcess } from '../support/processes';

@@ -1,4 +1,6 @@
-import { CALLER_TOKEN_HEADER, createKafka, InternalTokens, loadConfig } from '@brokerage/common';
+import { CALLER_TOKEN_HEADER, InternalTokens } from '@brokerage/auth';
+import { createKafka } from '@brokerage/kafka';
+import { loadConfig } from '@brokerage/service';
 import { stocksConfigSchema } from '../../subgraphs/stocks/src/config';
 import { start as startStocks } from '../../subgraphs/stocks/src/server';
 import { graphql } from '../support/graphql';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startTracing, type Tracing } from '@brokerage/common';
+import { startTracing, type Tracing } from '@brokerage/service';
 import { asAdmin, asUser } from '../support/auth';
 import { expectData } from '../support/graphql';
 import { startPlatformStack, type PlatformStack } from '../support/platform-stack';

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { consumerGaveUp, createKafka, ensureTopics, loadConfig, topicConfig } from '@brokerage/common';
+import { consumerGaveUp, createKafka, ensureTopics, topicConfig } from '@brokerage/kafka';
+import { loadConfig } from '@brokerage/service';
 import { OrderTopics } from '@brokerage/orders-contract';
 import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
 import { VerifierTopics } from '@brokerage/verifier-contract';
 import type { Kafka, Producer } from 'kafkajs';
-import { storeAccess } from '../../common/src/store-access';
+import { storeAccess } from '../../scripts/store-access';
 import { ordersConfigSchema } from '../../subgraphs/orders/src/config';
 import { verifierConfigSchema } from '../../workers/verifier/src/config';
 import { provisionConfigSchema, provisionKafkaAcls, provisionStores } from '../../scripts/provision-stores';

@@ -1,5 +1,5 @@
 import { AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
-import { storeAccess } from '../../common/src/store-access';
+import { storeAccess } from '../../scripts/store-access';
 import { kafkaAcls } from '../../scripts/provision-stores';
 
 // Each price fetcher process follows the stock listings in a consumer group of its own

@@ -1,4 +1,4 @@
-import { createDataSource, dropDatabase, openDatabase } from '@brokerage/common';
+import { createDataSource, dropDatabase, openDatabase } from '@brokerage/postgres';
 import { Client } from 'pg';
 import { ordersDatabase } from '../../subgraphs/orders/src/db';
 import { usersDatabase } from '../../subgraphs/users/src/db';

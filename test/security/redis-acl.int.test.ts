@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createRedis, type Redis } from '@brokerage/common';
-import { defaultStoreNames, storeAccess, type ServiceName } from '../../common/src/store-access';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { defaultStoreNames, storeAccess, type ServiceName } from '../../scripts/store-access';
 import { RateLimiter } from '../../gateway/src/security/rate-limiter';
 import { PriceReader } from '../../subgraphs/stocks/src/prices/price-reader';
 import { MinuteSeriesStore } from '../../workers/price-ingestor/src/minute-series-store';

@@ -1,4 +1,4 @@
-import { signUserToken, userTokenSigningSettings } from '@brokerage/common';
+import { signUserToken, userTokenSigningSettings } from '@brokerage/auth';
 
 // The gateway's development settings: tests sign tokens as the identity provider would issue them.
 const settings = userTokenSigningSettings({});

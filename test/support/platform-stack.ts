@@ -1,4 +1,6 @@
-import { createKafka, createLogger, createRedis, loadConfig } from '@brokerage/common';
+import { createKafka } from '@brokerage/kafka';
+import { createRedis } from '@brokerage/redis';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { gatewayConfigSchema } from '../../gateway/src/config';
 import { start as startGateway } from '../../gateway/src/server';
 import { listingsConfigSchema } from '../../subgraphs/listings/src/config';

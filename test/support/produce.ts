@@ -1,4 +1,5 @@
-import { createKafka, createLogger } from '@brokerage/common';
+import { createKafka } from '@brokerage/kafka';
+import { createLogger } from '@brokerage/service';
 import type { Message } from 'kafkajs';
 import { kafkaBrokers } from './services';
 

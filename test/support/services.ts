@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createKafka,
-  createLogger,
-  dropDatabase,
-  ensureTopics,
-  topicConfig,
-  type Logger,
-  type Redis,
-} from '@brokerage/common';
+import { createKafka, ensureTopics, topicConfig } from '@brokerage/kafka';
+import { dropDatabase } from '@brokerage/postgres';
+import { type Redis } from '@brokerage/redis';
+import { createLogger, type Logger } from '@brokerage/service';
 import type { Kafka } from 'kafkajs';
 import { provisionPostgres } from '../../scripts/provision-stores';
 

@@ -1,4 +1,4 @@
-import { encodeJson } from '@brokerage/common';
+import { encodeJson } from '@brokerage/service';
 import { type VerificationOutcome } from '@brokerage/verifier-contract';
 import { produce } from './produce';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { UserTokenVerifier, type Caller } from '@brokerage/common';
+import { UserTokenVerifier, type Caller } from '@brokerage/auth';
 import type { GatewayConfig } from '../config';
 
 /** Identifies clients from their bearer tokens, over HTTP and over WebSocket alike. */

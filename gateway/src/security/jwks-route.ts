@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '@brokerage/common';
+import type { Logger } from '@brokerage/service';
 import type { Authenticator } from './authentication';
 
 export const JWKS_PATH = '/.well-known/jwks.json';

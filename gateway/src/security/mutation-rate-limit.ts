@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { codedError, ErrorCode, type Logger, type RequestContext } from '@brokerage/common';
+import { type RequestContext } from '@brokerage/graphql';
+import { codedError, ErrorCode, type Logger } from '@brokerage/service';
 import { OperationTypeNode } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import type { RateLimiter } from './rate-limiter';

@@ -1,4 +1,4 @@
-import { formatErrorFor } from '@brokerage/common';
+import { formatErrorFor } from '@brokerage/graphql';
 import type { GraphQLFormattedError } from 'graphql';
 
 /** Extensions a client may see in production: what to act on, nothing of the inside. */

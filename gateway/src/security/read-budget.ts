@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { codedError, ErrorCode, type Logger } from '@brokerage/common';
+import { codedError, ErrorCode, type Logger } from '@brokerage/service';
 import { OperationTypeNode, type OperationDefinitionNode } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
 import type { CostBudget } from './cost-budget';

@@ -1,5 +1,5 @@
 import { Histogram, type Registry } from 'prom-client';
-import { traceHeaders } from '@brokerage/common';
+import { traceHeaders } from '@brokerage/service';
 import { Agent, request } from 'undici';
 import { SubgraphAnswer, type SubgraphFetch } from './subgraph-call';
 

@@ -1,4 +1,4 @@
-import { REQUEST_ID_HEADER } from '@brokerage/common';
+import { REQUEST_ID_HEADER } from '@brokerage/graphql';
 import { headerKey, type SubgraphAnswer, type SubgraphCall } from './subgraph-call';
 
 // Only read operations are shared: the query planner writes them as `query ...` or `{...}`, and

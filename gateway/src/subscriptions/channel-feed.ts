@@ -1,4 +1,5 @@
-import { createRedis, type Logger, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { type Logger } from '@brokerage/service';
 
 /**
  * Called with every message of a watched channel, decoded; without one when messages may have

@@ -1,4 +1,4 @@
-import { type Logger } from '@brokerage/common';
+import { type Logger } from '@brokerage/service';
 import {
   orderStatusChannel,
   orderStatusEventSchema,

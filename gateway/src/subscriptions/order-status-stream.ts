@@ -1,5 +1,5 @@
 import { Repeater } from '@repeaterjs/repeater';
-import { codedError } from '@brokerage/common';
+import { codedError } from '@brokerage/service';
 import {
   FINAL_STATUSES,
   type OrderStatus,

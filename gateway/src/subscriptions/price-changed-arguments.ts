@@ -1,4 +1,4 @@
-import { codedError } from '@brokerage/common';
+import { codedError } from '@brokerage/service';
 import {
   GraphQLError,
   Kind,

@@ -1,5 +1,5 @@
 import { Repeater } from '@repeaterjs/repeater';
-import { codedError } from '@brokerage/common';
+import { codedError } from '@brokerage/service';
 import { type PricePointsEvent } from '@brokerage/price-ingestor-contract';
 import { parse, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { Counter, Gauge, type Registry } from 'prom-client';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import { AuthenticationError, type Caller, type Logger } from '@brokerage/common';
+import { AuthenticationError, type Caller } from '@brokerage/auth';
+import { type Logger } from '@brokerage/service';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Registry } from 'prom-client';

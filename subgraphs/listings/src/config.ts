@@ -1,4 +1,5 @@
-import { env, subgraphConfigSchema } from '@brokerage/common';
+import { env } from '@brokerage/service';
+import { subgraphConfigSchema } from '@brokerage/subgraph';
 import type { z } from 'zod';
 
 export const listingsConfigSchema = subgraphConfigSchema.extend({

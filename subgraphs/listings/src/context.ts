@@ -4,9 +4,9 @@ import {
   pagesByOwnerLoader,
   type Connection,
   type ConnectionPage,
-  type Page,
   type RequestContext,
-} from '@brokerage/common';
+} from '@brokerage/graphql';
+import { type Page } from '@brokerage/service';
 import type DataLoader from 'dataloader';
 import type { ListingRecord } from './db/listing-entity';
 import type { ListingsRepository } from './db/listings-repository';

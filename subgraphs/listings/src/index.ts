@@ -1,4 +1,4 @@
-import { bootstrap } from '@brokerage/common';
+import { bootstrap } from '@brokerage/service';
 import { listingsConfigSchema } from './config';
 import { start } from './server';
 

@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  createLogger,
-  InternalTokens,
-  startDatabaseSubgraph,
-  type Logger,
-  type RunningSubgraph,
-} from '@brokerage/common';
+import { InternalTokens } from '@brokerage/auth';
+import { createLogger, type Logger } from '@brokerage/service';
+import { startDatabaseSubgraph, type RunningSubgraph } from '@brokerage/subgraph';
 import type { ListingsConfig } from './config';
 import { createListingsContext } from './context';
 import { listingsDatabase } from './db';

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@brokerage/common';
+import type { RequestContext } from '@brokerage/graphql';
 import type { WebhooksRepository } from './db/webhooks-repository';
 import type { AddressGuard } from './webhooks/address-guard';
 

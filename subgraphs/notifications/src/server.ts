@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger, startDatabaseSubgraph, type Logger, type RunningSubgraph } from '@brokerage/common';
+import { createLogger, type Logger } from '@brokerage/service';
+import { startDatabaseSubgraph, type RunningSubgraph } from '@brokerage/subgraph';
 import type { NotificationsConfig } from './config';
 import type { NotificationsContext } from './context';
 import { notificationsDatabase } from './db';

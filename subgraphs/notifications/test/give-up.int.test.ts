@@ -1,4 +1,4 @@
-import { loadConfig } from '@brokerage/common';
+import { loadConfig } from '@brokerage/service';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import { expectData } from '../../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';

@@ -1,4 +1,6 @@
-import { env, kafkaSecurityConfig, subgraphConfigSchema, kafkaTopicCreationConfig } from '@brokerage/common';
+import { kafkaSecurityConfig, kafkaTopicCreationConfig } from '@brokerage/kafka';
+import { env } from '@brokerage/service';
+import { subgraphConfigSchema } from '@brokerage/subgraph';
 import { StocksTopics } from '@brokerage/stocks-contract';
 import { OrderTopics, DEFAULT_ORDER_STATUS_CHANNEL_PREFIX } from '@brokerage/orders-contract';
 import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';

@@ -4,9 +4,9 @@ import {
   pagesByOwnerLoader,
   type Connection,
   type ConnectionPage,
-  type Page,
   type RequestContext,
-} from '@brokerage/common';
+} from '@brokerage/graphql';
+import { type Page } from '@brokerage/service';
 import DataLoader from 'dataloader';
 import type { AccountBalance, AccountsRepository } from './db/accounts-repository';
 import type { HoldingRecord, OrderRecord } from './db/order-record';

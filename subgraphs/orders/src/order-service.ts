@@ -1,4 +1,4 @@
-import { badUserInput, codedError, parseRowId } from '@brokerage/common';
+import { badUserInput, codedError, parseRowId } from '@brokerage/service';
 import { type OrderSide } from '@brokerage/orders-contract';
 import type { StockCatalogue } from './clients/stock-catalogue';
 import type { AccountsRepository } from './db/accounts-repository';

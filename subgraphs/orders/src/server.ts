@@ -3,18 +3,17 @@ import path from 'node:path';
 import {
   consumerGaveUp,
   createInstrumentedConsumer,
-  createLogger,
-  createRedis,
   ensureTopics,
   kafkaReadiness,
   ownedTopicConfig,
-  redisReadiness,
-  startDatabaseSubgraph,
   waitForTopics,
-  type Logger,
-  type RunningSubgraph,
   createIdempotentProducer,
-} from '@brokerage/common';
+  createKafka,
+  kafkaConnectionsPart,
+} from '@brokerage/kafka';
+import { createRedis, redisReadiness } from '@brokerage/redis';
+import { createLogger, type Logger } from '@brokerage/service';
+import { startDatabaseSubgraph, type RunningSubgraph } from '@brokerage/subgraph';
 import { StockCatalogue } from './clients/stock-catalogue';
 import type { OrdersConfig } from './config';
 import { createOrdersContext, type OrdersContext } from './context';
@@ -55,7 +54,12 @@ export function start(
     ...ordersDatabase,
     context: (dataSource, kit) => {
       const { registry, internalTokens } = kit;
-      const kafka = kit.kafka();
+      const kafka = createKafka({
+        clientId: 'orders',
+        brokers: config.KAFKA_BROKERS,
+        security: config,
+        logger,
+      });
       const producer = createIdempotentProducer(kafka);
       const admin = kafka.admin();
       const redis = createRedis({ url: config.REDIS_URL, keyPrefix: '', logger });
@@ -119,7 +123,10 @@ export function start(
           await waitForTopics(kafka, [config.VERIFICATION_OUTCOMES_TOPIC, config.PRICES_TOPIC], { logger });
         },
       });
-      kit.addPart({ ...kit.kafkaConnections({ admin, producer }), ready: { kafka: kafkaReadiness(admin) } });
+      kit.addPart({
+        ...kafkaConnectionsPart({ admin, producer }, logger),
+        ready: { kafka: kafkaReadiness(admin) },
+      });
       kit.addPart({ name: 'redis', stop: () => redis.quit(), ready: { redis: redisReadiness(redis) } });
       kit.addPart({ name: 'outbox relay', start: async () => relay.start(), stop: () => relay.stop() });
       kit.addPart({ name: 'overdue sweep', start: async () => overdue.start(), stop: () => overdue.stop() });

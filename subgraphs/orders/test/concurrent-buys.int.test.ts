@@ -1,4 +1,4 @@
-import { createDataSource, openDatabase } from '@brokerage/common';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
 import type { DataSource } from 'typeorm';
 import { dropDatabases, testDatabaseUrl, testLogger } from '../../../test/support/services';
 import { ordersDatabase } from '../src/db';

@@ -1,4 +1,6 @@
-import { createDataSource, createKafka, createMetrics, openDatabase } from '@brokerage/common';
+import { createKafka } from '@brokerage/kafka';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
+import { createMetrics } from '@brokerage/service';
 import type { DataSource } from 'typeorm';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import * as api from '../../../test/support/graphql';

@@ -1,4 +1,5 @@
-import { createDataSource, encodeCursor, openDatabase } from '@brokerage/common';
+import { encodeCursor } from '@brokerage/graphql';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
 import type { DataSource } from 'typeorm';
 import { asAdmin, asUser } from '../../../test/support/auth';
 import { expectData, graphql } from '../../../test/support/graphql';

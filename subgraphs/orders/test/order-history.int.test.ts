@@ -1,4 +1,4 @@
-import { createDataSource, dropDatabase, openDatabase } from '@brokerage/common';
+import { createDataSource, dropDatabase, openDatabase } from '@brokerage/postgres';
 import type { DataSource } from 'typeorm';
 import { testDatabaseUrl, testLogger } from '../../../test/support/services';
 import { ordersDatabase } from '../src/db';

@@ -1,4 +1,5 @@
-import { createDataSource, createRedis, openDatabase } from '@brokerage/common';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
+import { createRedis } from '@brokerage/redis';
 import { orderStatusEventSchema, type OrderStatusEvent } from '@brokerage/orders-contract';
 import { Client } from 'pg';
 import { asAdmin, asUser } from '../../../test/support/auth';

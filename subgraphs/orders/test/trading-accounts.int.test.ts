@@ -1,4 +1,6 @@
-import { createDataSource, createKafka, decodeJson, openDatabase } from '@brokerage/common';
+import { createKafka } from '@brokerage/kafka';
+import { createDataSource, openDatabase } from '@brokerage/postgres';
+import { decodeJson } from '@brokerage/service';
 import { verificationRequestSchema } from '@brokerage/orders-contract';
 import type { DataSource } from 'typeorm';
 import { asAdmin, asUser } from '../../../test/support/auth';

@@ -1,4 +1,6 @@
-import { env, kafkaSecurityConfig, subgraphConfigSchema, kafkaTopicCreationConfig } from '@brokerage/common';
+import { kafkaSecurityConfig, kafkaTopicCreationConfig } from '@brokerage/kafka';
+import { env } from '@brokerage/service';
+import { subgraphConfigSchema } from '@brokerage/subgraph';
 import { DEFAULT_PRICES_KEY_PREFIX } from '@brokerage/price-ingestor-contract';
 import { StocksTopics } from '@brokerage/stocks-contract';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-import { loaderById, type RequestContext } from '@brokerage/common';
+import { loaderById, type RequestContext } from '@brokerage/graphql';
 import DataLoader from 'dataloader';
 import type { StockRecord } from './db/stock-entity';
 import type { StocksRepository } from './db/stocks-repository';

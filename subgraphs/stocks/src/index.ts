@@ -1,4 +1,4 @@
-import { bootstrap } from '@brokerage/common';
+import { bootstrap } from '@brokerage/service';
 import { stocksConfigSchema } from './config';
 import { start } from './server';
 

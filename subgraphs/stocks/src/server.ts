@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  createLogger,
-  createRedis,
   ensureTopics,
   kafkaReadiness,
-  redisReadiness,
   ownedTopicConfig,
-  startDatabaseSubgraph,
-  type Logger,
-  type RunningSubgraph,
   createIdempotentProducer,
-} from '@brokerage/common';
+  createKafka,
+  kafkaConnectionsPart,
+} from '@brokerage/kafka';
+import { createRedis, redisReadiness } from '@brokerage/redis';
+import { createLogger, type Logger } from '@brokerage/service';
+import { startDatabaseSubgraph, type RunningSubgraph } from '@brokerage/subgraph';
 import { STOCK_LISTINGS_TOPIC_SETTINGS } from '@brokerage/stocks-contract';
 import type { StocksConfig } from './config';
 import { createStocksContext, type StocksContext } from './context';
@@ -40,7 +39,12 @@ export function start(
     resolvers,
     ...stocksDatabase,
     context: (dataSource, kit) => {
-      const kafka = kit.kafka();
+      const kafka = createKafka({
+        clientId: 'stocks',
+        brokers: config.KAFKA_BROKERS,
+        security: config,
+        logger,
+      });
       // Prices are read on the request path: with Redis away the answer is DEPENDENCY_UNAVAILABLE at once.
       const redis = createRedis({
         url: config.REDIS_URL,
@@ -70,7 +74,10 @@ export function start(
             },
           ]),
       });
-      kit.addPart({ ...kit.kafkaConnections({ admin, producer }), ready: { kafka: kafkaReadiness(admin) } });
+      kit.addPart({
+        ...kafkaConnectionsPart({ admin, producer }, logger),
+        ready: { kafka: kafkaReadiness(admin) },
+      });
       kit.addPart({ name: 'outbox relay', start: async () => relay.start(), stop: () => relay.stop() });
 
       const stocks = new StocksRepository(dataSource);

@@ -1,4 +1,5 @@
-import { createLogger, createRedis, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { createLogger } from '@brokerage/service';
 import { type PriceQuote } from '@brokerage/price-fetcher-contract';
 import { asAdmin } from '../../../test/support/auth';
 import { expectData } from '../../../test/support/graphql';

@@ -1,11 +1,6 @@
-import {
-  CALLER_TOKEN_HEADER,
-  createKafka,
-  decodeJson,
-  DEVELOPMENT_INTERNAL_AUTH_SECRET,
-  InternalTokens,
-  loadConfig,
-} from '@brokerage/common';
+import { CALLER_TOKEN_HEADER, DEVELOPMENT_INTERNAL_AUTH_SECRET, InternalTokens } from '@brokerage/auth';
+import { createKafka } from '@brokerage/kafka';
+import { decodeJson, loadConfig } from '@brokerage/service';
 import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import { stockListingEventSchema, type StockListingEvent } from '@brokerage/stocks-contract';
 import type { Consumer } from 'kafkajs';

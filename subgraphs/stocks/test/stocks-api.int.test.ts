@@ -1,4 +1,5 @@
-import { createLogger, createRedis, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { createLogger } from '@brokerage/service';
 import { asAdmin } from '../../../test/support/auth';
 import { errorCodes, expectData } from '../../../test/support/graphql';
 import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';

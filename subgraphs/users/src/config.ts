@@ -1,4 +1,6 @@
-import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, env, subgraphConfigSchema } from '@brokerage/common';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER } from '@brokerage/auth';
+import { env } from '@brokerage/service';
+import { subgraphConfigSchema } from '@brokerage/subgraph';
 import { z } from 'zod';
 
 export const usersConfigSchema = subgraphConfigSchema

@@ -1,4 +1,4 @@
-import { loaderById, type RequestContext } from '@brokerage/common';
+import { loaderById, type RequestContext } from '@brokerage/graphql';
 import type DataLoader from 'dataloader';
 import type { TradingAccounts } from './clients/trading-accounts';
 import type { UserRecord } from './db/user-entity';

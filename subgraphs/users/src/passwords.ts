@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hash, verify, type Options } from '@node-rs/argon2';
-import { badUserInput, codedError, SessionErrorCode } from '@brokerage/common';
+import { SessionErrorCode } from '@brokerage/auth';
+import { badUserInput, codedError } from '@brokerage/service';
 
 /**
  * argon2id with the first configuration of the OWASP Password Storage Cheat Sheet: 19 MiB of

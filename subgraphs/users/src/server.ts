@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import {
-  AccessTokenSigner,
-  createLogger,
-  InternalTokens,
-  SigningKeySet,
-  startDatabaseSubgraph,
-  type Logger,
-  type RunningSubgraph,
-} from '@brokerage/common';
+import { AccessTokenSigner, InternalTokens, SigningKeySet } from '@brokerage/auth';
+import { createLogger, type Logger } from '@brokerage/service';
+import { startDatabaseSubgraph, type RunningSubgraph } from '@brokerage/subgraph';
 import { TradingAccounts } from './clients/trading-accounts';
 import type { UsersConfig } from './config';
 import { createUsersContext } from './context';

@@ -1,10 +1,5 @@
-import {
-  codedError,
-  SessionErrorCode,
-  unauthenticated,
-  type AccessTokenSigner,
-  type Caller,
-} from '@brokerage/common';
+import { SessionErrorCode, unauthenticated, type AccessTokenSigner, type Caller } from '@brokerage/auth';
+import { codedError } from '@brokerage/service';
 import type { TradingAccounts } from './clients/trading-accounts';
 import type { SessionsRepository } from './db/sessions-repository';
 import type { UserRecord } from './db/user-entity';

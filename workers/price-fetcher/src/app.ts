@@ -1,12 +1,6 @@
-import {
-  createRedis,
-  createWorkerApp,
-  redisReadiness,
-  type Logger,
-  type WorkerApp,
-  type WorkerKit,
-  type WorkerPart,
-} from '@brokerage/common';
+import { createRedis, redisReadiness } from '@brokerage/redis';
+import { type Logger, type ServicePart } from '@brokerage/service';
+import { createWorkerApp, type WorkerApp, type WorkerKit } from '@brokerage/worker';
 import { CheckpointStore } from './checkpoints';
 import type { PriceFetcherConfig } from './config';
 import { CycleMetrics } from './cycle-metrics';
@@ -44,7 +38,7 @@ function fetcherParts(
   config: PriceFetcherConfig,
   clock: PriceFetcherClock,
   { kafka, registry, logger }: WorkerKit,
-): WorkerPart[] {
+): ServicePart[] {
   const metrics = new CycleMetrics(registry);
   const publishing = new QuotePublishing(kafka, config);
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });

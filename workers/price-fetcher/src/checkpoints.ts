@@ -1,4 +1,4 @@
-import type { Redis } from '@brokerage/common';
+import type { Redis } from '@brokerage/redis';
 
 /**
  * Where each stock's fetching stands, kept in Redis (with AOF in production) so that a fetcher

@@ -1,11 +1,7 @@
 import path from 'node:path';
-import {
-  baseConfigSchema,
-  env,
-  internalAuthConfig,
-  kafkaSecurityConfig,
-  kafkaTopicCreationConfig,
-} from '@brokerage/common';
+import { internalAuthConfig } from '@brokerage/auth';
+import { kafkaSecurityConfig, kafkaTopicCreationConfig } from '@brokerage/kafka';
+import { baseConfigSchema, env } from '@brokerage/service';
 import { DATE_PATTERN, PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
 import { StocksTopics } from '@brokerage/stocks-contract';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-import type { Logger } from '@brokerage/common';
+import type { Logger } from '@brokerage/service';
 import type { Producer } from 'kafkajs';
 import type { CheckpointStore } from './checkpoints';
 import type { PriceFetcherConfig } from './config';

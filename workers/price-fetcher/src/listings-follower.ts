@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { consumerGaveUp, decodeJson, InternalTokens, SubgraphClient, type Logger } from '@brokerage/common';
+import { InternalTokens } from '@brokerage/auth';
+import { SubgraphClient } from '@brokerage/graphql';
+import { consumerGaveUp } from '@brokerage/kafka';
+import { decodeJson, type Logger } from '@brokerage/service';
 import {
   STOCK_LISTINGS_QUERY,
   stockListingEventSchema,

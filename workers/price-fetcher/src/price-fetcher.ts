@@ -1,4 +1,4 @@
-import { inSpan, SpanKind, traceHeaders, type Logger } from '@brokerage/common';
+import { inSpan, SpanKind, traceHeaders, type Logger } from '@brokerage/service';
 import {
   encodePriceQuote,
   encodeTradeCancellation,

@@ -3,7 +3,7 @@ import {
   ensureTopics,
   ownedTopicConfig,
   type KafkaTopicCreationConfig,
-} from '@brokerage/common';
+} from '@brokerage/kafka';
 import type { Kafka, Producer } from 'kafkajs';
 
 export interface QuotePublishingConfig extends KafkaTopicCreationConfig {

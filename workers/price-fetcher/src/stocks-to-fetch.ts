@@ -1,4 +1,4 @@
-import type { Logger } from '@brokerage/common';
+import type { Logger } from '@brokerage/service';
 import type { Kafka } from 'kafkajs';
 import type { PriceFetcherConfig } from './config';
 import { ListingsFollower } from './listings-follower';

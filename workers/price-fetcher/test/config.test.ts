@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@brokerage/common';
+import { ConfigError, loadConfig } from '@brokerage/service';
 import { priceFetcherConfigSchema } from '../src/config';
 
 function problemsOf(env: Record<string, string>): string {

@@ -1,4 +1,6 @@
-import { createKafka, createLogger, createRedis, loadConfig, type Redis } from '@brokerage/common';
+import { createKafka } from '@brokerage/kafka';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { decodePriceMessage } from '@brokerage/price-fetcher-contract';
 import { seriesKeys, type PriceSeries } from '@brokerage/price-ingestor-contract';
 import type { Consumer } from 'kafkajs';

@@ -1,4 +1,4 @@
-import { createLogger } from '@brokerage/common';
+import { createLogger } from '@brokerage/service';
 import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import type { PriceMessage } from '../src/sources/price-source';
 import { BROWSER_HEADERS } from '../src/sources/tsetmc-http';

@@ -1,14 +1,7 @@
-import {
-  consumerGaveUp,
-  createInstrumentedConsumer,
-  createRedis,
-  createWorkerApp,
-  redisReadiness,
-  stopInOrder,
-  waitForTopics,
-  type Logger,
-  type WorkerApp,
-} from '@brokerage/common';
+import { consumerGaveUp, createInstrumentedConsumer, waitForTopics } from '@brokerage/kafka';
+import { createRedis, redisReadiness } from '@brokerage/redis';
+import { stopInOrder, type Logger } from '@brokerage/service';
+import { createWorkerApp, type WorkerApp } from '@brokerage/worker';
 import type { PriceIngestorConfig } from './config';
 import { MinuteSeriesStore } from './minute-series-store';
 import { QuoteIngestion } from './quote-ingestion';

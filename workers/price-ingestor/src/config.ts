@@ -1,4 +1,5 @@
-import { baseConfigSchema, env, kafkaSecurityConfig } from '@brokerage/common';
+import { kafkaSecurityConfig } from '@brokerage/kafka';
+import { baseConfigSchema, env } from '@brokerage/service';
 import { PriceFetcherTopics } from '@brokerage/price-fetcher-contract';
 import {
   DEFAULT_PRICE_POINTS_CHANNEL_PREFIX,

@@ -1,4 +1,4 @@
-import { type Redis } from '@brokerage/common';
+import { type Redis } from '@brokerage/redis';
 import { quoteOrder, type PriceQuote, type TradeCancellation } from '@brokerage/price-fetcher-contract';
 import { pricePointsChannel, seriesKeys } from '@brokerage/price-ingestor-contract';
 import { MinuteFold } from './minute-fold';

@@ -1,4 +1,5 @@
-import { inSpan, linksFrom, OffsetTracker, SpanKind, stopInOrder, type Logger } from '@brokerage/common';
+import { OffsetTracker } from '@brokerage/kafka';
+import { inSpan, linksFrom, SpanKind, stopInOrder, type Logger } from '@brokerage/service';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { PriceIngestorConfig } from './config';

@@ -1,4 +1,4 @@
-import { createRedis, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/redis';
 import { quoteOrder, type PriceQuote } from '@brokerage/price-fetcher-contract';
 import { seriesKeys } from '@brokerage/price-ingestor-contract';
 import fc from 'fast-check';

@@ -1,12 +1,6 @@
-import {
-  createKafka,
-  createLogger,
-  createRedis,
-  ensureTopics,
-  loadConfig,
-  topicConfig,
-  type Redis,
-} from '@brokerage/common';
+import { createKafka, ensureTopics, topicConfig } from '@brokerage/kafka';
+import { createRedis, type Redis } from '@brokerage/redis';
+import { createLogger, loadConfig } from '@brokerage/service';
 import { encodePriceQuote } from '@brokerage/price-fetcher-contract';
 import type { Kafka } from 'kafkajs';
 import { eventually, expectedSeriesFromCsv, quotesFromCsv } from '../../../test/support/price-series';

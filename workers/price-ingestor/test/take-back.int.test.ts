@@ -1,4 +1,4 @@
-import { createRedis, type Redis } from '@brokerage/common';
+import { createRedis, type Redis } from '@brokerage/redis';
 import {
   encodePriceQuote,
   encodeTradeCancellation,

@@ -1,4 +1,4 @@
-import { baseConfigSchema, env } from '@brokerage/common';
+import { baseConfigSchema, env } from '@brokerage/service';
 import { z } from 'zod';
 
 export const verificationApiConfigSchema = baseConfigSchema

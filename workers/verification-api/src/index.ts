@@ -1,4 +1,4 @@
-import { bootstrap } from '@brokerage/common';
+import { bootstrap } from '@brokerage/service';
 import { verificationApiConfigSchema } from './config';
 import { randomDecisions, start } from './server';
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createOpsRoutes, sendJson, type Logger } from '@brokerage/common';
+import { createLogger, createOpsRoutes, sendJson, type Logger } from '@brokerage/service';
 import type { VerificationApiConfig } from './config';
 
 export interface VerificationRequestBody {

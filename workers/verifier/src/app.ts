@@ -1,15 +1,14 @@
 import {
   consumerGaveUp,
   createInstrumentedConsumer,
-  createWorkerApp,
   ensureTopics,
   kafkaReadiness,
   ownedTopicConfig,
   waitForTopics,
-  type Logger,
-  type WorkerApp,
   createIdempotentProducer,
-} from '@brokerage/common';
+} from '@brokerage/kafka';
+import { type Logger } from '@brokerage/service';
+import { createWorkerApp, type WorkerApp } from '@brokerage/worker';
 import type { VerifierConfig } from './config';
 import { VerificationClient } from './verification-client';
 import { VerificationConsumer } from './verification-consumer';

@@ -1,4 +1,5 @@
-import { baseConfigSchema, env, kafkaSecurityConfig, kafkaTopicCreationConfig } from '@brokerage/common';
+import { kafkaSecurityConfig, kafkaTopicCreationConfig } from '@brokerage/kafka';
+import { baseConfigSchema, env } from '@brokerage/service';
 import { OrderTopics } from '@brokerage/orders-contract';
 import { VerifierTopics } from '@brokerage/verifier-contract';
 import { z } from 'zod';

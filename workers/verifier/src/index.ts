@@ -1,4 +1,4 @@
-import { bootstrap } from '@brokerage/common';
+import { bootstrap } from '@brokerage/service';
 import { createApp } from './app';
 import { verifierConfigSchema } from './config';
 

@@ -1,4 +1,4 @@
-import { encodeJson, type Logger } from '@brokerage/common';
+import { encodeJson, type Logger } from '@brokerage/service';
 import { type VerificationOutcome } from '@brokerage/verifier-contract';
 import type { Producer } from 'kafkajs';
 

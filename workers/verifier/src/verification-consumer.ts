@@ -1,14 +1,14 @@
 import { setMaxListeners } from 'node:events';
+import { OffsetTracker } from '@brokerage/kafka';
 import {
   decodeJson,
   extractTraceContext,
   inSpan,
-  OffsetTracker,
   SpanKind,
   stopInOrder,
   traceHeaders,
   type Logger,
-} from '@brokerage/common';
+} from '@brokerage/service';
 import { verificationRequestSchema } from '@brokerage/orders-contract';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';

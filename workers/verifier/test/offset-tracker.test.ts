@@ -1,4 +1,4 @@
-import { OffsetTracker } from '@brokerage/common';
+import { OffsetTracker } from '@brokerage/kafka';
 
 describe('offset tracker', () => {
   it('commits only below the oldest message still in flight', () => {

@@ -1,4 +1,4 @@
-import { moneyFromColumn } from '@brokerage/common';
+import { moneyFromColumn } from '@brokerage/graphql';
 import { EntitySchema } from 'typeorm';
 import type { ListingType } from '../generated/resolvers-types';
 

@@ -5,8 +5,8 @@ import {
   toConnection,
   type Connection,
   type ConnectionPage,
-  type Page,
-} from '@brokerage/common';
+} from '@brokerage/graphql';
+import { type Page } from '@brokerage/service';
 import type { DataSource, Repository } from 'typeorm';
 import { ListingEntity, type ListingRecord } from './listing-entity';
 

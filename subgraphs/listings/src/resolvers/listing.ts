@@ -1,4 +1,4 @@
-import { isRowId } from '@brokerage/common';
+import { isRowId } from '@brokerage/service';
 import type { ListingResolvers } from '../generated/resolvers-types';
 
 export const Listing: ListingResolvers = {

@@ -1,4 +1,5 @@
-import { badUserInput, codedError, parseRowId, requireActingFor } from '@brokerage/common';
+import { requireActingFor } from '@brokerage/auth';
+import { badUserInput, codedError, parseRowId } from '@brokerage/service';
 import type { MutationResolvers } from '../generated/resolvers-types';
 
 export const Mutation: MutationResolvers = {

@@ -1,4 +1,5 @@
-import { parseConnectionArgs, parsePage, parseRowId } from '@brokerage/common';
+import { parseConnectionArgs } from '@brokerage/graphql';
+import { parsePage, parseRowId } from '@brokerage/service';
 import { LISTINGS_LIST } from '../db/listings-repository';
 import type { QueryResolvers } from '../generated/resolvers-types';
 

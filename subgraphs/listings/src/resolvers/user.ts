@@ -1,4 +1,5 @@
-import { emptyConnection, isRowId, parseConnectionArgs, parsePage } from '@brokerage/common';
+import { emptyConnection, parseConnectionArgs } from '@brokerage/graphql';
+import { isRowId, parsePage } from '@brokerage/service';
 import { LISTINGS_LIST } from '../db/listings-repository';
 import type { UserResolvers } from '../generated/resolvers-types';
 

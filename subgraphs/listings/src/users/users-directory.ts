@@ -1,4 +1,5 @@
-import { SubgraphClient, type InternalTokens } from '@brokerage/common';
+import { type InternalTokens } from '@brokerage/auth';
+import { SubgraphClient } from '@brokerage/graphql';
 
 /**
  * Asks the users subgraph whether a user exists. The listings service owns no user data and

@@ -1,17 +1,7 @@
-import {
-  consumerGaveUp,
-  createDataSource,
-  createInstrumentedConsumer,
-  createWorkerApp,
-  kafkaReadiness,
-  openDatabase,
-  postgresReadiness,
-  waitForTopics,
-  type Logger,
-  type WorkerApp,
-  type WorkerKit,
-  type WorkerPart,
-} from '@brokerage/common';
+import { consumerGaveUp, createInstrumentedConsumer, kafkaReadiness, waitForTopics } from '@brokerage/kafka';
+import { createDataSource, openDatabase, postgresReadiness } from '@brokerage/postgres';
+import { type Logger, type ServicePart } from '@brokerage/service';
+import { createWorkerApp, type WorkerApp, type WorkerKit } from '@brokerage/worker';
 import { notificationsDatabase } from '../db';
 import { DeliveriesRepository } from '../db/deliveries-repository';
 import { AddressGuard } from '../webhooks/address-guard';
@@ -34,7 +24,7 @@ export function createApp(config: NotifierConfig, logger: Logger): NotifierApp {
 function notifierParts(
   config: NotifierConfig,
   { kafka, metrics, registry, logger, kafkaConnections }: WorkerKit,
-): WorkerPart[] {
+): ServicePart[] {
   const topic = config.STATUS_CHANGES_TOPIC;
   const admin = kafka.admin();
   const consumer = createInstrumentedConsumer(kafka, {

@@ -1,4 +1,5 @@
-import { baseConfigSchema, env, kafkaSecurityConfig } from '@brokerage/common';
+import { kafkaSecurityConfig } from '@brokerage/kafka';
+import { baseConfigSchema, env } from '@brokerage/service';
 import { OrderTopics } from '@brokerage/orders-contract';
 import { z } from 'zod';
 import { webhookAllowListSetting } from '../webhooks/settings';

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { Logger } from '@brokerage/common';
+import type { Logger } from '@brokerage/service';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ClaimedDelivery, DeliveriesRepository } from '../db/deliveries-repository';
 import { nextAttemptAt, type RetryPolicy } from './backoff';

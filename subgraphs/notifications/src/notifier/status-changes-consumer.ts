@@ -1,4 +1,4 @@
-import { decodeJson, type Logger } from '@brokerage/common';
+import { decodeJson, type Logger } from '@brokerage/service';
 import { orderStatusEventSchema } from '@brokerage/orders-contract';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';

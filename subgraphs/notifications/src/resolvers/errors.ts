@@ -1,4 +1,4 @@
-import { codedError } from '@brokerage/common';
+import { codedError } from '@brokerage/service';
 
 /** The stable `extensions.code` values of the notifications subgraph. */
 export const NotificationsErrorCode = {

@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@brokerage/common';
+import { DateTimeScalar } from '@brokerage/graphql';
 import type { Resolvers } from '../generated/resolvers-types';
 import { Mutation } from './mutation';
 import { Query } from './query';

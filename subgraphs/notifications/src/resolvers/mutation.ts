@@ -1,4 +1,4 @@
-import { badUserInput, codedError, isRowId } from '@brokerage/common';
+import { badUserInput, codedError, isRowId } from '@brokerage/service';
 import { WebhookLimitError } from '../db/webhooks-repository';
 import type { MutationResolvers } from '../generated/resolvers-types';
 import { RefusedUrlError } from '../webhooks/address-guard';

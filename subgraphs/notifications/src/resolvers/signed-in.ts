@@ -1,4 +1,4 @@
-import { unauthenticated, type Caller } from '@brokerage/common';
+import { unauthenticated, type Caller } from '@brokerage/auth';
 
 /** The signed-in user: webhooks are always the caller's own. */
 export function signedInUser(caller: Caller, what: string): string {

@@ -1,4 +1,5 @@
-import { badUserInput, isRowId, MAX_PAGE_SIZE, requireActingFor } from '@brokerage/common';
+import { requireActingFor } from '@brokerage/auth';
+import { badUserInput, isRowId, MAX_PAGE_SIZE } from '@brokerage/service';
 import type { UserResolvers } from '../generated/resolvers-types';
 
 export const User: UserResolvers = {

@@ -1,4 +1,5 @@
-import { SubgraphClient, type InternalTokens } from '@brokerage/common';
+import { type InternalTokens } from '@brokerage/auth';
+import { SubgraphClient } from '@brokerage/graphql';
 
 /**
  * Asks the stocks service, which owns the list of stocks, whether a stock exists. Only an order

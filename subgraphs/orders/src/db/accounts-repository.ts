@@ -1,4 +1,5 @@
-import { codedError, moneyFromColumn } from '@brokerage/common';
+import { moneyFromColumn } from '@brokerage/graphql';
+import { codedError } from '@brokerage/service';
 import type { DataSource } from 'typeorm';
 
 export type CashMovementKind = 'DEPOSIT' | 'WITHDRAWAL' | 'RESERVATION' | 'CAPTURE' | 'RELEASE' | 'PROCEEDS';

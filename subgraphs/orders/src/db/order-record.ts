@@ -1,5 +1,5 @@
 import type { OrderSide, OrderStatus } from '@brokerage/orders-contract';
-import { moneyFromColumn } from '@brokerage/common';
+import { moneyFromColumn } from '@brokerage/graphql';
 
 /** An order as stored; the GraphQL `Order` resolves from this shape. */
 export interface OrderRecord {

@@ -1,4 +1,5 @@
-import { queryPrepared, traceHeaders, type PreparedStatement } from '@brokerage/common';
+import { queryPrepared, type PreparedStatement } from '@brokerage/postgres';
+import { traceHeaders } from '@brokerage/service';
 import { type OrderSide } from '@brokerage/orders-contract';
 import type { DataSource, EntityManager } from 'typeorm';
 import { OrderMessages, orderFromRow, type OrderRecord, type OrderRow } from './order-record';

@@ -4,8 +4,8 @@ import {
   toConnection,
   type Connection,
   type ConnectionPage,
-  type Page,
-} from '@brokerage/common';
+} from '@brokerage/graphql';
+import { type Page } from '@brokerage/service';
 import type { DataSource } from 'typeorm';
 import { orderFromRow, type HoldingRecord, type OrderRecord, type OrderRow } from './order-record';
 

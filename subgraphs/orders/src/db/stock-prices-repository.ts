@@ -1,4 +1,4 @@
-import { moneyFromColumn } from '@brokerage/common';
+import { moneyFromColumn } from '@brokerage/graphql';
 import { type PriceQuote, type TradeCancellation } from '@brokerage/price-fetcher-contract';
 import type { DataSource } from 'typeorm';
 

@@ -1,4 +1,5 @@
-import { consumerGaveUp, decodeJson, type Logger } from '@brokerage/common';
+import { consumerGaveUp } from '@brokerage/kafka';
+import { decodeJson, type Logger } from '@brokerage/service';
 import { stockListingEventSchema, type StockListingEvent } from '@brokerage/stocks-contract';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';

@@ -1,11 +1,6 @@
-import {
-  encodeJson,
-  extractTraceContext,
-  moneyFromColumn,
-  OutboxRelayBase,
-  startProducerSpan,
-  type Logger,
-} from '@brokerage/common';
+import { moneyFromColumn } from '@brokerage/graphql';
+import { OutboxRelayBase } from '@brokerage/postgres';
+import { encodeJson, extractTraceContext, startProducerSpan, type Logger } from '@brokerage/service';
 import {
   type OrderSide,
   type OrderStatus,

@@ -1,4 +1,4 @@
-import { type Logger } from '@brokerage/common';
+import { type Logger } from '@brokerage/service';
 import { decodePriceMessage, type PriceQuote } from '@brokerage/price-fetcher-contract';
 import type { KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';

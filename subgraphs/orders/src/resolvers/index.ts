@@ -1,4 +1,4 @@
-import { DateTimeScalar, MoneyScalar } from '@brokerage/common';
+import { DateTimeScalar, MoneyScalar } from '@brokerage/graphql';
 import type { Resolvers } from '../generated/resolvers-types';
 import { CashMovement } from './cash-movement';
 import { Holding } from './holding';

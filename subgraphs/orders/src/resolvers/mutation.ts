@@ -1,12 +1,11 @@
 import {
-  badUserInput,
-  parseRowId,
   requireActingFor,
   requireAdmin,
   requireService,
   unauthenticated,
   type Caller,
-} from '@brokerage/common';
+} from '@brokerage/auth';
+import { badUserInput, parseRowId } from '@brokerage/service';
 import type { MutationResolvers } from '../generated/resolvers-types';
 import type { OrderRecord } from '../db/order-record';
 

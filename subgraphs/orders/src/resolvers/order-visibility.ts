@@ -1,4 +1,4 @@
-import { requireActingFor, type Caller } from '@brokerage/common';
+import { requireActingFor, type Caller } from '@brokerage/auth';
 import type { OrderRecord } from '../db/order-record';
 
 /** An order is its owner's (and admins') business: anyone else asking is refused, not told it exists. */

@@ -1,4 +1,4 @@
-import { isRowId } from '@brokerage/common';
+import { isRowId } from '@brokerage/service';
 import { visibleOrder } from './order-visibility';
 import type { OrderResolvers } from '../generated/resolvers-types';
 

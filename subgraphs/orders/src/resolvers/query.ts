@@ -1,10 +1,6 @@
-import {
-  parseConnectionArgs,
-  parsePage,
-  parseRowId,
-  requireActingFor,
-  requireAdmin,
-} from '@brokerage/common';
+import { requireActingFor, requireAdmin } from '@brokerage/auth';
+import { parseConnectionArgs } from '@brokerage/graphql';
+import { parsePage, parseRowId } from '@brokerage/service';
 import { ORDER_HISTORY_LIST } from '../db/orders-repository';
 import { visibleOrder } from './order-visibility';
 import type { QueryResolvers } from '../generated/resolvers-types';

@@ -1,12 +1,6 @@
-import {
-  badUserInput,
-  emptyConnection,
-  isRowId,
-  MAX_PAGE_SIZE,
-  parseConnectionArgs,
-  parsePage,
-  requireActingFor,
-} from '@brokerage/common';
+import { requireActingFor } from '@brokerage/auth';
+import { emptyConnection, parseConnectionArgs } from '@brokerage/graphql';
+import { badUserInput, isRowId, MAX_PAGE_SIZE, parsePage } from '@brokerage/service';
 import type { OrderRecord } from '../db/order-record';
 import { ORDER_HISTORY_LIST } from '../db/orders-repository';
 import type { UserResolvers } from '../generated/resolvers-types';

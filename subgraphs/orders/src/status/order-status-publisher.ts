@@ -1,4 +1,4 @@
-import { type Redis } from '@brokerage/common';
+import { type Redis } from '@brokerage/redis';
 import { orderStatusChannel, type OrderStatusEvent } from '@brokerage/orders-contract';
 
 /**

@@ -4,7 +4,7 @@ import {
   startConsumerSpan,
   type Logger,
   type MessageSpan,
-} from '@brokerage/common';
+} from '@brokerage/service';
 import { verificationOutcomeSchema } from '@brokerage/verifier-contract';
 import type { KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';

@@ -1,4 +1,4 @@
-import type { Logger } from '@brokerage/common';
+import type { Logger } from '@brokerage/service';
 import { Counter, type Registry } from 'prom-client';
 import type { OrderTransitions } from '../db/order-transitions';
 

@@ -1,4 +1,5 @@
-import { encodeJson, OutboxRelayBase, type Logger } from '@brokerage/common';
+import { OutboxRelayBase } from '@brokerage/postgres';
+import { encodeJson, type Logger } from '@brokerage/service';
 import { type StockListingEvent } from '@brokerage/stocks-contract';
 import type { Producer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';

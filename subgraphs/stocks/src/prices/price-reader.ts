@@ -1,4 +1,4 @@
-import { type Redis } from '@brokerage/common';
+import { type Redis } from '@brokerage/redis';
 import { fromExchangeMoment } from '@brokerage/price-fetcher-contract';
 import { seriesKeys, type PriceSeries } from '@brokerage/price-ingestor-contract';
 

@@ -1,4 +1,4 @@
-import { DateScalar, DateTimeScalar, MoneyScalar } from '@brokerage/common';
+import { DateScalar, DateTimeScalar, MoneyScalar } from '@brokerage/graphql';
 import type { Resolvers } from '../generated/resolvers-types';
 import { Mutation } from './mutation';
 import { Query } from './query';

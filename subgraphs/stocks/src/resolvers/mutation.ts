@@ -1,4 +1,5 @@
-import { badUserInput, codedError, requireAdmin } from '@brokerage/common';
+import { requireAdmin } from '@brokerage/auth';
+import { badUserInput, codedError } from '@brokerage/service';
 import { DuplicateStockError } from '../db/stocks-repository';
 import type { MutationResolvers } from '../generated/resolvers-types';
 import { INSTRUMENT_ID, MAX_NAME_LENGTH, SYMBOL } from './rules';

@@ -1,4 +1,5 @@
-import { badUserInput, codedError, requireService } from '@brokerage/common';
+import { requireService } from '@brokerage/auth';
+import { badUserInput, codedError } from '@brokerage/service';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { INSTRUMENT_ID, MAX_SYMBOLS, SYMBOL } from './rules';
 

@@ -1,4 +1,5 @@
-import { SubgraphClient, type InternalTokens } from '@brokerage/common';
+import { type InternalTokens } from '@brokerage/auth';
+import { SubgraphClient } from '@brokerage/graphql';
 
 /** The orders service's trading accounts, as the users service opens them for new users. */
 export class TradingAccounts {

@@ -1,13 +1,12 @@
+import { SessionErrorCode } from '@brokerage/auth';
 import {
-  codedError,
   CURSOR_CREATED_AT_SQL,
-  SessionErrorCode,
   keysetSql,
   toConnection,
   type Connection,
   type ConnectionPage,
-  type Page,
-} from '@brokerage/common';
+} from '@brokerage/graphql';
+import { codedError, type Page } from '@brokerage/service';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { UserEntity, type UserRecord } from './user-entity';
 

@@ -1,4 +1,5 @@
-import { badUserInput, codedError, ErrorCode, parseRowId, requireAdmin } from '@brokerage/common';
+import { requireAdmin } from '@brokerage/auth';
+import { badUserInput, codedError, ErrorCode, parseRowId } from '@brokerage/service';
 import type { MutationResolvers } from '../generated/resolvers-types';
 
 export const MAX_NAME_LENGTH = 100;

@@ -1,4 +1,5 @@
-import { isRowId, parseConnectionArgs, parsePage, parseRowId } from '@brokerage/common';
+import { parseConnectionArgs } from '@brokerage/graphql';
+import { isRowId, parsePage, parseRowId } from '@brokerage/service';
 import { USERS_LIST } from '../db/users-repository';
 import type { QueryResolvers } from '../generated/resolvers-types';
 

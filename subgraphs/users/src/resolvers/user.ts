@@ -1,4 +1,4 @@
-import { isRowId } from '@brokerage/common';
+import { isRowId } from '@brokerage/service';
 import type { UserResolvers } from '../generated/resolvers-types';
 
 export const User: UserResolvers = {

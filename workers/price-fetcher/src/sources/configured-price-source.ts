@@ -1,4 +1,5 @@
-import type { Logger, Redis } from '@brokerage/common';
+import type { Redis } from '@brokerage/redis';
+import type { Logger } from '@brokerage/service';
 import { toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import type { PriceFetcherConfig } from '../config';
 import { CsvReplaySource, type ReplayState } from './csv-replay-source';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import zlib from 'node:zlib';
-import type { Logger } from '@brokerage/common';
+import type { Logger } from '@brokerage/service';
 import { MalformedAnswerError, TransientAnswerError } from './tsetmc-answers';
 
 /**

@@ -1,4 +1,4 @@
-import { type Logger } from '@brokerage/common';
+import { type Logger } from '@brokerage/service';
 import { addDays, toExchangeMoment } from '@brokerage/price-fetcher-contract';
 import type { StockRef } from '../config';
 import type { PriceSource, SourceFetch } from './price-source';

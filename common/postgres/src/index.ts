@@ -1,0 +1,2 @@
+export * from './outbox-relay-base';
+export * from './postgres';
