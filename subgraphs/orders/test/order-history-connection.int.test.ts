@@ -1,36 +1,19 @@
 import { encodeCursor } from '@brokerage/graphql';
-import { createDataSource, openDatabase } from '@brokerage/postgres';
-import type { DataSource } from 'typeorm';
 import { asAdmin, asUser } from '../../../test/support/auth';
+import {
+  startConnectionFixture,
+  type ConnectionFixture,
+  type ConnectionPage,
+} from '../../../test/support/connections';
 import { expectData, graphql } from '../../../test/support/graphql';
-import { startPlatformStack, type PlatformStack } from '../../../test/support/platform-stack';
-import { testLogger } from '../../../test/support/services';
 import { ordersDatabase } from '../src/db';
 import { OrdersRepository } from '../src/db/orders-repository';
 
 // The order history as a cursor connection, through the gateway: walked to its end while orders
 // are placed, read backward, batched for a page of users, and refusing forged cursors and sizes.
 
-interface Page {
-  edges: Array<{ cursor: string; node: { id: string } }>;
-  pageInfo: {
-    hasNextPage: boolean;
-    hasPreviousPage: boolean;
-    startCursor: string | null;
-    endCursor: string | null;
-  };
-}
-
-const CONNECTION = `query ($userId: ID, $first: Int, $after: String, $last: Int, $before: String) {
-  ordersConnection(userId: $userId, first: $first, after: $after, last: $last, before: $before) {
-    edges { cursor node { id } }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-  }
-}`;
-
 describe('order history connection', () => {
-  let stack: PlatformStack;
-  let dataSource: DataSource;
+  let connection: ConnectionFixture;
   let admin: Record<string, string>;
   const USER = '7001';
 
@@ -41,39 +24,25 @@ describe('order history connection', () => {
     status = 'COMPLETED',
     quantity = 1,
   ) =>
-    dataSource.query(
+    connection.dataSource.query(
       `INSERT INTO orders (side, user_id, stock_id, quantity, price, total, status, message, created_at)
        SELECT 'BUY', $1, '1', $4, 10, $4 * 10, $3, '', $5::timestamptz
          FROM generate_series(1, $2) AS n`,
       [userId, count, status, quantity, createdAt],
     );
 
-  /** The history as the offset list sees it, all of it (100 a page). */
-  async function offsetHistory(userId: string): Promise<string[]> {
-    const ids: string[] = [];
-    for (let pageNum = 1; ; pageNum += 1) {
-      const data = await expectData<{ orders: Array<{ id: string }> }>(
-        stack.gatewayUrl,
-        `query ($userId: ID, $pageNum: Int) { orders(userId: $userId, pageNum: $pageNum, pageSize: 100) { id } }`,
-        { userId, pageNum },
-        admin,
-      );
-      ids.push(...data.orders.map(({ id }) => id));
-      if (data.orders.length < 100) return ids;
-    }
-  }
-
-  const page = async (variables: Record<string, unknown>, headers = admin) =>
-    (await expectData<{ ordersConnection: Page }>(stack.gatewayUrl, CONNECTION, variables, headers))
-      .ordersConnection;
+  /** The history as the offset list sees it, all of it (100 a page), read by an admin. */
+  const offsetHistory = (userId: string) => connection.offsetIds({ userId });
 
   beforeAll(async () => {
     admin = await asAdmin();
-    stack = await startPlatformStack();
-    dataSource = await openDatabase(
-      createDataSource({ url: stack.databaseUrls.orders, ...ordersDatabase, logger: testLogger('orders') }),
-      stack.databaseUrls.orders,
-    );
+    connection = await startConnectionFixture({
+      service: 'orders',
+      database: ordersDatabase,
+      list: 'orders',
+      byUser: true,
+      headers: admin,
+    });
     // Runs of orders sharing one created_at (ties break by id), orders the rule hides (DENIED of
     // fewer than 10 shares, DENIED on an earlier day) and another user's orders in between.
     for (let day = 1; day <= 9; day += 1) {
@@ -86,8 +55,7 @@ describe('order history connection', () => {
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await stack?.stop();
+    await connection?.stop();
   });
 
   it('walks the whole history without a row twice or skipped while orders are being placed', async () => {
@@ -97,7 +65,7 @@ describe('order history connection', () => {
     let after: string | null = null;
     let placed = 0;
     for (;;) {
-      const { edges, pageInfo }: Page = await page({ userId: USER, first: 7, after });
+      const { edges, pageInfo }: ConnectionPage = await connection.page({ userId: USER, first: 7, after });
       seen.push(...edges.map(({ node }) => node.id));
       expect(pageInfo.hasPreviousPage).toBe(after !== null);
       // New orders arrive at the newest end, ahead of where the walk is.
@@ -113,11 +81,11 @@ describe('order history connection', () => {
 
   it('reads backward from a cursor to the newest end, newest first', async () => {
     const all = await offsetHistory(USER);
-    const middle = (await page({ userId: USER, first: 50 })).edges[49]!.cursor;
+    const middle = (await connection.page({ userId: USER, first: 50 })).edges[49]!.cursor;
     const newer: string[] = [];
     let before: string | null = middle;
     for (;;) {
-      const { edges, pageInfo }: Page = await page({ userId: USER, last: 9, before });
+      const { edges, pageInfo }: ConnectionPage = await connection.page({ userId: USER, last: 9, before });
       newer.unshift(...edges.map(({ node }) => node.id));
       expect(pageInfo.hasNextPage).toBe(true);
       if (!pageInfo.hasPreviousPage) break;
@@ -127,7 +95,7 @@ describe('order history connection', () => {
   });
 
   it('answers a page of users in one batch exactly as one query per user would', async () => {
-    const repository = new OrdersRepository(dataSource, 'Asia/Tehran');
+    const repository = new OrdersRepository(connection.dataSource, 'Asia/Tehran');
     const first = await repository.historyConnection({ direction: 'forward', limit: 5 }, USER);
     for (const connectionPage of [
       { direction: 'forward' as const, limit: 5 },
@@ -152,15 +120,15 @@ describe('order history connection', () => {
 
   it('serves User.ordersConnection to the user and keeps other users out', async () => {
     const { createUser } = await expectData<{ createUser: { id: string } }>(
-      stack.gatewayUrl,
+      connection.stack.gatewayUrl,
       'mutation { createUser(input: { name: "Reader" }) { id } }',
       {},
       admin,
     );
     await insertOrders(createUser.id, 3, '2026-06-01T00:00:00.000001Z');
     const query = `query ($id: ID!) { user(id: $id) { ordersConnection(first: 2) { edges { node { id } } pageInfo { hasNextPage } } } }`;
-    const data = await expectData<{ user: { ordersConnection: Page } }>(
-      stack.gatewayUrl,
+    const data = await expectData<{ user: { ordersConnection: ConnectionPage } }>(
+      connection.stack.gatewayUrl,
       query,
       { id: createUser.id },
       await asUser(createUser.id),
@@ -168,8 +136,8 @@ describe('order history connection', () => {
     expect(data.user.ordersConnection.edges).toHaveLength(2);
     expect(data.user.ordersConnection.pageInfo.hasNextPage).toBe(true);
     const stranger = await graphql(
-      stack.gatewayUrl,
-      CONNECTION,
+      connection.stack.gatewayUrl,
+      connection.query,
       { userId: createUser.id },
       await asUser(USER),
     );
@@ -204,14 +172,19 @@ describe('order history connection', () => {
     ['last -1', { last: -1 }, 'last'],
     ['both directions', { first: 5, last: 5 }, 'last'],
   ])('refuses %s with BAD_USER_INPUT naming the argument', async (_name, variables, field) => {
-    const body = await graphql(stack.gatewayUrl, CONNECTION, { userId: USER, ...variables }, admin);
+    const body = await graphql(
+      connection.stack.gatewayUrl,
+      connection.query,
+      { userId: USER, ...variables },
+      admin,
+    );
     expect(body.data).toBeNull();
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
   });
 
   it("never shows another user's rows for a cursor taken from them, and pages at 100 at most", async () => {
-    const theirs = (await page({ userId: '7002', first: 3 })).pageInfo.endCursor;
-    const mine = await page({ userId: USER, first: 100, after: theirs });
+    const theirs = (await connection.page({ userId: '7002', first: 3 })).pageInfo.endCursor;
+    const mine = await connection.page({ userId: USER, first: 100, after: theirs });
     expect(mine.edges).toHaveLength(100);
     const ids = new Set(await offsetHistory(USER));
     for (const { node } of mine.edges) expect(ids.has(node.id)).toBe(true);
