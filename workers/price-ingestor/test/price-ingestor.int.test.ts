@@ -1,18 +1,10 @@
-import { createKafka, ensureTopics, topicConfig } from '@brokerage/kafka';
-import { createRedis, type Redis } from '@brokerage/redis';
-import { createLogger, loadConfig } from '@brokerage/service';
+import { ensureTopics, topicConfig } from '@brokerage/kafka';
 import { encodePriceQuote } from '@brokerage/price-fetcher-contract';
-import type { Kafka } from 'kafkajs';
 import { eventually, expectedSeriesFromCsv, quotesFromCsv } from '../../../test/support/price-series';
-import {
-  deletePrefixedKeys,
-  deleteTopics,
-  kafkaBrokers,
-  testRedisUrl,
-  uniqueSuffix,
-} from '../../../test/support/services';
-import { createApp, type PriceIngestorApp } from '../src/app';
-import { priceIngestorConfigSchema } from '../src/config';
+import { produce } from '../../../test/support/produce';
+import { publishQuotes } from '../../../test/support/quotes';
+import type { PriceIngestorApp } from '../src/app';
+import { openIngestorSuite, type IngestorSuite } from './ingestor-suite';
 
 /** Deterministic shuffle, so a failure can be reproduced. */
 function shuffled<T>(items: T[], seed: number): T[] {
@@ -27,53 +19,26 @@ function shuffled<T>(items: T[], seed: number): T[] {
 }
 
 describe('price ingestor', () => {
-  const suffix = uniqueSuffix();
-  const topic = `test.prices.${suffix}`;
-  const prefix = `test:${suffix}:`;
-  let kafka: Kafka;
-  let redis: Redis;
-  let app: PriceIngestorApp;
+  let suite: IngestorSuite;
+  let ingestor: PriceIngestorApp;
 
   beforeAll(async () => {
-    kafka = createKafka({
-      clientId: 'ingestor-test',
-      brokers: kafkaBrokers(),
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    await ensureTopics(kafka, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
-    redis = createRedis({
-      url: testRedisUrl,
-      keyPrefix: prefix,
-      logger: createLogger({ service: 't', level: 'silent' }),
-    });
-    app = createApp(
-      loadConfig(priceIngestorConfigSchema, {
-        PORT: '0',
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        PRICES_TOPIC: topic,
-        CONSUMER_GROUP: `ingestor-${suffix}`,
-        PRICES_KEY_PREFIX: prefix,
-      }),
-      createLogger({ service: 'price-ingestor', level: 'silent' }),
-    );
-    await app.start();
+    suite = await openIngestorSuite();
+    ingestor = await suite.startIngestor();
   });
 
   afterAll(async () => {
-    await app.stop();
-    await deletePrefixedKeys(redis, prefix);
-    redis.disconnect();
-    await deleteTopics(kafka, [topic]);
+    await ingestor?.stop();
+    await suite?.close();
   });
 
-  async function publish(values: Array<Buffer | string>, key = '1') {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key, value })) });
-    await producer.disconnect();
-  }
+  const publish = (values: Array<Buffer | string>, key = '1') =>
+    produce(
+      suite.topic,
+      values.map((value) => ({ key, value })),
+    );
 
-  const readSeries = async (key: string) => JSON.parse((await redis.get(key)) ?? 'null') as unknown;
+  const readSeries = (key: string) => suite.readSeries(key);
 
   it('builds the exact minute series from shuffled, duplicated quotes, skipping invalid messages', async () => {
     const quotes = quotesFromCsv('20261121');
@@ -90,10 +55,12 @@ describe('price ingestor', () => {
       );
       expect(actual).toEqual(series);
       expect(await readSeries(`${symbol}:20261121`)).toEqual(series);
-      expect(await redis.get(`${symbol}:latest-date`)).toBe('20261121');
+      expect(await suite.redis.get(`${symbol}:latest-date`)).toBe('20261121');
     }
     // The exact form an existing client reads: keys in order, integers, times as strings.
-    expect(await redis.get('stock1')).toMatch(/^\{"time":\["090000","090100",.*\],"price":\[\d+(,\d+)*\]\}$/);
+    expect(await suite.redis.get('stock1')).toMatch(
+      /^\{"time":\["090000","090100",.*\],"price":\[\d+(,\d+)*\]\}$/,
+    );
   });
 
   it('moves the bare key to a newer day and keeps older days under their date', async () => {
@@ -102,7 +69,7 @@ describe('price ingestor', () => {
       .slice(0, 3);
     await publish(day2.map((quote) => encodePriceQuote(quote)));
     await eventually(
-      () => redis.get('stock2:latest-date'),
+      () => suite.redis.get('stock2:latest-date'),
       (date) => date === '20261122',
       20_000,
     );
@@ -114,70 +81,34 @@ describe('price ingestor', () => {
     await publish([encodePriceQuote(late)]);
     const lastPrice = async () => ((await readSeries('stock2:20261121')) as { price: number[] }).price.at(-1);
     expect(await eventually(lastPrice, (price) => price === 1, 20_000)).toBe(1);
-    expect(await redis.get('stock2:latest-date')).toBe('20261122');
+    expect(await suite.redis.get('stock2:latest-date')).toBe('20261122');
     expect(await readSeries('stock2')).toEqual(await readSeries('stock2:20261122'));
   });
 });
 
 describe('price ingestor when Redis refuses a write', () => {
-  const suffix = uniqueSuffix();
-  const topic = `test.prices.refused.${suffix}`;
-  const prefix = `test:${suffix}:`;
-  const group = `ingestor-refused-${suffix}`;
-  const logger = createLogger({ service: 't', level: 'silent' });
-  let kafka: Kafka;
-  let redis: Redis;
-
-  const startApp = async () => {
-    const app = createApp(
-      loadConfig(priceIngestorConfigSchema, {
-        PORT: '0',
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        PRICES_TOPIC: topic,
-        CONSUMER_GROUP: group,
-        PRICES_KEY_PREFIX: prefix,
-        RETRY_DELAY_MS: '200',
-      }),
-      logger,
-    );
-    await app.start();
-    return app;
-  };
+  let suite: IngestorSuite;
+  const startIngestor = () => suite.startIngestor({ RETRY_DELAY_MS: '200' });
 
   beforeAll(async () => {
-    kafka = createKafka({ clientId: 'ingestor-test', brokers: kafkaBrokers(), logger });
-    await ensureTopics(kafka, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
-    redis = createRedis({ url: testRedisUrl, keyPrefix: prefix, logger });
+    suite = await openIngestorSuite();
   });
 
   afterAll(async () => {
-    await deletePrefixedKeys(redis, prefix);
-    redis.disconnect();
-    await deleteTopics(kafka, [topic]);
+    await suite?.close();
   });
 
   it('commits nothing past the batch Redis refused, so a restart writes it', async () => {
     // stock1's trade orders key holds a hash: every script call for stock1 fails (WRONGTYPE),
     // while the other stocks' calls in the same pipelined writes succeed.
-    await redis.hset('stock1:20261121:orders', 'not', 'a string');
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: quotesFromCsv('20261121').map((quote) => ({
-        key: quote.stockId,
-        value: encodePriceQuote(quote),
-      })),
-    });
-    await producer.disconnect();
+    await suite.redis.hset('stock1:20261121:orders', 'not', 'a string');
+    await publishQuotes(suite.topic, quotesFromCsv('20261121'));
 
     const expected = expectedSeriesFromCsv();
-    const readSeries = async (key: string) => JSON.parse((await redis.get(key)) ?? 'null') as unknown;
-    const first = await startApp();
+    const first = await startIngestor();
     for (const symbol of ['stock2', 'stock3']) {
       const series = await eventually(
-        () => readSeries(symbol),
+        () => suite.readSeries(symbol),
         (value) => JSON.stringify(value) === JSON.stringify(expected.get(symbol)),
         20_000,
       );
@@ -186,15 +117,15 @@ describe('price ingestor when Redis refuses a write', () => {
     // Let the refused batch be read again and refused a few times, then stop, as a crash would.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await first.stop();
-    expect(await redis.get('stock1')).toBeNull();
+    expect(await suite.redis.get('stock1')).toBeNull();
 
     // Redis takes stock1 now. Had any offset past its refused quotes been committed, the
     // restarted ingestor would not read them again and stock1 would stay incomplete.
-    await redis.del('stock1:20261121:orders');
-    const second = await startApp();
+    await suite.redis.del('stock1:20261121:orders');
+    const second = await startIngestor();
     try {
       const stock1 = await eventually(
-        () => readSeries('stock1'),
+        () => suite.readSeries('stock1'),
         (value) => JSON.stringify(value) === JSON.stringify(expected.get('stock1')),
         20_000,
       );
@@ -206,64 +137,43 @@ describe('price ingestor when Redis refuses a write', () => {
 });
 
 describe('price ingestor on a topic that does not exist yet', () => {
-  const suffix = uniqueSuffix();
-  const topic = `test.prices.new.${suffix}`;
-  const prefix = `test:${suffix}:`;
-  const logger = createLogger({ service: 't', level: 'silent' });
-  const kafka = createKafka({ clientId: 'ingestor-test', brokers: kafkaBrokers(), logger });
+  let suite: IngestorSuite;
+
+  beforeAll(async () => {
+    suite = await openIngestorSuite({ createTopic: false });
+  });
 
   afterAll(async () => {
-    const redis = createRedis({ url: testRedisUrl, keyPrefix: prefix, logger });
-    await deletePrefixedKeys(redis, prefix);
-    redis.disconnect();
-    await deleteTopics(kafka, [topic]);
+    await suite?.close();
   });
 
   it('waits for its owner, the price fetcher, to create it (a first deployment), then ingests what is published', async () => {
-    const app = createApp(
-      loadConfig(priceIngestorConfigSchema, {
-        PORT: '0',
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        PRICES_TOPIC: topic,
-        CONSUMER_GROUP: `ingestor-new-${suffix}`,
-        PRICES_KEY_PREFIX: prefix,
-      }),
-      logger,
-    );
+    const app = suite.createIngestor();
     let started = false;
     const starting = app.start().then(() => {
       started = true;
     });
-    const redis = createRedis({ url: testRedisUrl, keyPrefix: prefix, logger });
     try {
       // A consumer never creates the topic: it is still missing, and the ingestor not started.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      const admin = kafka.admin();
+      const admin = suite.kafka.admin();
       await admin.connect();
-      const exists = (await admin.listTopics()).includes(topic);
+      const exists = (await admin.listTopics()).includes(suite.topic);
       await admin.disconnect();
       expect({ exists, started }).toEqual({ exists: false, started: false });
 
-      await ensureTopics(kafka, [topicConfig(topic, 3, 1)]);
+      await ensureTopics(suite.kafka, [topicConfig(suite.topic, 3, 1)]);
       await starting;
 
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      await producer.connect();
       const quote = quotesFromCsv('20261121').find(({ symbol }) => symbol === 'stock3')!;
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: [{ key: quote.stockId, value: encodePriceQuote(quote) }],
-      });
-      await producer.disconnect();
+      await publishQuotes(suite.topic, [quote]);
       const series = await eventually(
-        () => redis.get('stock3'),
+        () => suite.redis.get('stock3'),
         (value) => value !== null,
         20_000,
       );
       expect(JSON.parse(series!)).toEqual({ time: [`${quote.time.slice(0, 4)}00`], price: [quote.price] });
     } finally {
-      redis.disconnect();
       await starting.catch(() => undefined);
       await app.stop();
     }
