@@ -141,6 +141,9 @@ export async function start(
         includeStacktraceInErrorResponses: config.NODE_ENV !== 'production',
         formatError: gatewayErrorFormatter(config.NODE_ENV),
         logger: logger.child({ component: 'apollo-server' }),
+        // runService owns SIGTERM and SIGINT and stops the parts in order; Apollo's own handler
+        // (registered unless NODE_ENV is test) would stop the server beside it and leave the stop hanging.
+        stopOnTerminationSignals: false,
         plugins: [
           drainPlugin,
           observabilityPlugin<GatewayContext>(metrics),

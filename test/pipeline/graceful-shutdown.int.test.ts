@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { asAdmin } from '../support/auth';
 import { expectData } from '../support/graphql';
 import { startPlatformStack, type PlatformStack } from '../support/platform-stack';
@@ -129,5 +130,33 @@ describe('a gateway process stopped with SIGTERM under load', () => {
       for (const { id } of page.user.listings) stored.add(id);
     }
     expect([...stored].sort()).toEqual([...created].sort());
+  });
+});
+
+// Production runs with NODE_ENV=production, where Apollo Server would install SIGTERM and SIGINT
+// handlers of its own beside runService's: the stop must still finish at once and exit 0.
+describe('a gateway process in production mode stopped with SIGTERM', () => {
+  it('exits 0 at once, well within its shutdown timeout', async () => {
+    const nowhere = 'http://127.0.0.1:9/graphql';
+    const gateway = await spawnService('gateway/src/index.ts', {
+      NODE_ENV: 'production',
+      INTERNAL_AUTH_SECRET: randomBytes(32).toString('hex'),
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      SUBGRAPH_USERS_URL: nowhere,
+      SUBGRAPH_LISTINGS_URL: nowhere,
+      SUBGRAPH_STOCKS_URL: nowhere,
+      SUBGRAPH_ORDERS_URL: nowhere,
+      SUBGRAPH_NOTIFICATIONS_URL: nowhere,
+      SHUTDOWN_TIMEOUT_MS: '15000',
+    });
+    try {
+      await gateway.ready(60_000);
+      const signalledAt = performance.now();
+      const exitCode = await gateway.kill('SIGTERM');
+      expect(exitCode).toBe(0);
+      expect(performance.now() - signalledAt).toBeLessThan(5_000);
+    } finally {
+      await gateway.kill('SIGKILL');
+    }
   });
 });

@@ -83,6 +83,9 @@ export async function startSubgraphServer<C extends RequestContext>(
         formatError: formatErrorFor(options.nodeEnv),
         includeStacktraceInErrorResponses: options.nodeEnv !== 'production',
         logger: options.logger,
+        // runService owns SIGTERM and SIGINT and stops the parts in order (consumers before
+        // HTTP); Apollo's own handler (registered unless NODE_ENV is test) would drain HTTP out of turn.
+        stopOnTerminationSignals: false,
       }),
   });
 }
