@@ -91,6 +91,30 @@ export function runService({ logger, start, shutdownTimeoutMs }: RunOptions): vo
   );
 }
 
+/**
+ * Runs stop steps side by side, all of them even when one fails, and rethrows the first failure
+ * (in the order given): for steps that wait independently, such as Kafka consumers, each of which
+ * waits for its fetch in flight to end.
+ */
+export async function stopTogether(
+  steps: Array<[name: string, stop: () => Promise<unknown>]>,
+  logger: Logger,
+) {
+  const outcomes = await Promise.allSettled(
+    steps.map(async ([name, stop]) => {
+      try {
+        await stop();
+        logger.debug({ step: name }, 'stopped');
+      } catch (error) {
+        logger.error({ err: error, step: name }, 'stop step failed');
+        throw error instanceof Error ? error : new Error(`stop step ${name} failed`, { cause: error });
+      }
+    }),
+  );
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
 /** Runs stop steps in order, all of them even when one fails, and rethrows the first failure. */
 export async function stopInOrder(
   steps: Array<[name: string, stop: () => Promise<unknown>]>,

@@ -21,6 +21,7 @@ import {
   type ServicePart,
   StartedParts,
   stopInOrder,
+  stopTogether,
   type Stoppable,
 } from '@brokerage/service';
 import { createDataSource, openDatabase, postgresReadiness } from '@brokerage/postgres';
@@ -116,7 +117,7 @@ export interface SubgraphKit {
    * stopped after HTTP has drained, so that what the last requests wrote is still handled.
    */
   addPart(part: ServicePart): void;
-  /** A consumer of other services' messages: started once HTTP serves, stopped before it drains. */
+  /** A consumer of other services' messages: started once HTTP serves, stopped (beside the other consumers) before it drains. */
   addConsumer(part: ServicePart): void;
 }
 
@@ -205,7 +206,15 @@ export async function startDatabaseSubgraph<C extends RequestContext>(
       },
       stop: async () => server?.stop(),
     };
-    await started.start([...background, http, ...consumers]);
+    // The consumers as one part: started in turn, stopped side by side (each stop waits for its
+    // consumer's fetch in flight, up to kafkajs' maxWaitTimeInMs, 5 s).
+    const startedConsumers = new StartedParts(logger);
+    const consumersPart: ServicePart = {
+      name: 'consumers',
+      start: () => startedConsumers.start(consumers),
+      stop: () => stopTogether(startedConsumers.stopSteps(), logger),
+    };
+    await started.start([...background, http, consumersPart]);
   } catch (error) {
     await dataSource.destroy();
     throw error;
