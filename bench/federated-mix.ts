@@ -274,7 +274,7 @@ export async function run() {
       const service = await spawnBenchService(
         'gateway/src/index.ts',
         { ...stack.gatewayEnv, ...variant.env },
-        variant.bundle,
+        { bundle: variant.bundle },
       );
       extra.push(service);
       await service.ready(60_000);

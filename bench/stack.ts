@@ -10,7 +10,7 @@ import { dropDatabase } from '@brokerage/postgres';
 import { createRedis } from '@brokerage/redis';
 import { createLogger } from '@brokerage/service';
 import type { Kafka } from 'kafkajs';
-import type { ServiceProcess } from '../test/support/processes';
+import { distinctFreePorts, type ServiceProcess } from '../test/support/processes';
 import { pricedAt, publishQuotes } from '../test/support/quotes';
 import { MinuteSeriesStore } from '../workers/price-ingestor/src/minute-series-store';
 import { benchSecrets } from './security';
@@ -156,41 +156,58 @@ export async function startBenchStack(
   };
   try {
     // Every service in a process of its own, as deployed: a client sharing an event loop with a
-    // service would wait for it, and the timings would be the bench's own.
-    const subgraphUrl = (service: ServiceProcess) => `http://127.0.0.1:${service.port}/graphql`;
-    const stocks = await spawnBenchService('subgraphs/stocks/src/index.ts', {
-      ...production,
-      DATABASE_URL: databases.stocks,
-      PRICES_KEY_PREFIX: pricesKeyPrefix,
-      KAFKA_BROKERS: brokers.join(','),
-      STOCK_LISTINGS_TOPIC: stockListingsTopic,
-    });
-    processes.push(stocks);
-    await stocks.ready(60_000);
-    const orders = await spawnBenchService('subgraphs/orders/src/index.ts', {
-      ...production,
-      KAFKA_BROKERS: brokers.join(','),
-      DATABASE_URL: databases.orders,
-      STOCKS_SUBGRAPH_URL: subgraphUrl(stocks),
-      ...topics,
-      STOCK_LISTINGS_TOPIC: stockListingsTopic,
-      CONSUMER_GROUP: `bench-orders-${suffix}`,
-      LISTINGS_CONSUMER_GROUP: `bench-orders-listings-${suffix}`,
-      STATUS_CHANNEL_PREFIX: statusChannelPrefix,
-    });
-    processes.push(orders);
-    await orders.ready(60_000);
-    const users = await spawnBenchService('subgraphs/users/src/index.ts', {
-      ...production,
-      DATABASE_URL: databases.users,
-      ORDERS_SUBGRAPH_URL: subgraphUrl(orders),
-    });
-    processes.push(users);
-    await users.ready(60_000);
+    // service would wait for it, and the timings would be the bench's own. They start side by
+    // side, on ports chosen first: a service calls another only to serve a request, never to start.
+    const port = await distinctFreePorts([
+      'stocks',
+      'orders',
+      'users',
+      'listings',
+      'verificationApi',
+      'verifier',
+      'gateway',
+    ] as const);
+    const subgraphUrl = (at: number) => `http://127.0.0.1:${at}/graphql`;
+    const started = async (entry: string, env: Record<string, string>, at: number) => {
+      const service = await spawnBenchService(entry, env, { port: at });
+      processes.push(service);
+      return service;
+    };
+    const stocks = await started(
+      'subgraphs/stocks/src/index.ts',
+      {
+        ...production,
+        DATABASE_URL: databases.stocks,
+        PRICES_KEY_PREFIX: pricesKeyPrefix,
+        KAFKA_BROKERS: brokers.join(','),
+        STOCK_LISTINGS_TOPIC: stockListingsTopic,
+      },
+      port.stocks,
+    );
+    const orders = await started(
+      'subgraphs/orders/src/index.ts',
+      {
+        ...production,
+        KAFKA_BROKERS: brokers.join(','),
+        DATABASE_URL: databases.orders,
+        STOCKS_SUBGRAPH_URL: subgraphUrl(port.stocks),
+        ...topics,
+        STOCK_LISTINGS_TOPIC: stockListingsTopic,
+        CONSUMER_GROUP: `bench-orders-${suffix}`,
+        LISTINGS_CONSUMER_GROUP: `bench-orders-listings-${suffix}`,
+        STATUS_CHANNEL_PREFIX: statusChannelPrefix,
+      },
+      port.orders,
+    );
+    const users = await started(
+      'subgraphs/users/src/index.ts',
+      { ...production, DATABASE_URL: databases.users, ORDERS_SUBGRAPH_URL: subgraphUrl(port.orders) },
+      port.users,
+    );
     const subgraphUrls: Record<string, string> = {
-      users: subgraphUrl(users),
-      stocks: subgraphUrl(stocks),
-      orders: subgraphUrl(orders),
+      users: subgraphUrl(port.users),
+      stocks: subgraphUrl(port.stocks),
+      orders: subgraphUrl(port.orders),
     };
     const subgraphPids: Record<string, number> = {
       users: users.child.pid!,
@@ -198,36 +215,37 @@ export async function startBenchStack(
       orders: orders.child.pid!,
     };
     if (databases.listings) {
-      const listings = await spawnBenchService('subgraphs/listings/src/index.ts', {
-        ...production,
-        DATABASE_URL: databases.listings,
-        USERS_SUBGRAPH_URL: subgraphUrl(users),
-      });
-      processes.push(listings);
-      await listings.ready(60_000);
-      subgraphUrls.listings = subgraphUrl(listings);
+      const listings = await started(
+        'subgraphs/listings/src/index.ts',
+        { ...production, DATABASE_URL: databases.listings, USERS_SUBGRAPH_URL: subgraphUrl(port.users) },
+        port.listings,
+      );
+      subgraphUrls.listings = subgraphUrl(port.listings);
       subgraphPids.listings = listings.child.pid!;
     }
     if (options.verification) {
-      const api = await spawnBenchService('workers/verification-api/src/index.ts', {
-        ...production,
-        MIN_DELAY_MS: String(options.verification.minDelayMs),
-        MAX_DELAY_MS: String(options.verification.maxDelayMs),
-      });
-      processes.push(api);
-      await api.ready(60_000);
-      const verifier = await spawnBenchService('workers/verifier/src/index.ts', {
-        ...production,
-        KAFKA_BROKERS: brokers.join(','),
-        VERIFICATION_REQUESTS_TOPIC: topics.VERIFICATION_REQUESTS_TOPIC,
-        VERIFICATION_OUTCOMES_TOPIC: topics.VERIFICATION_OUTCOMES_TOPIC,
-        CONSUMER_GROUP: `bench-verifier-${suffix}`,
-        VERIFICATION_API_URL: `http://127.0.0.1:${api.port}`,
-      });
-      processes.push(verifier);
-      await verifier.ready(60_000);
+      await started(
+        'workers/verification-api/src/index.ts',
+        {
+          ...production,
+          MIN_DELAY_MS: String(options.verification.minDelayMs),
+          MAX_DELAY_MS: String(options.verification.maxDelayMs),
+        },
+        port.verificationApi,
+      );
+      await started(
+        'workers/verifier/src/index.ts',
+        {
+          ...production,
+          KAFKA_BROKERS: brokers.join(','),
+          VERIFICATION_REQUESTS_TOPIC: topics.VERIFICATION_REQUESTS_TOPIC,
+          VERIFICATION_OUTCOMES_TOPIC: topics.VERIFICATION_OUTCOMES_TOPIC,
+          CONSUMER_GROUP: `bench-verifier-${suffix}`,
+          VERIFICATION_API_URL: `http://127.0.0.1:${port.verificationApi}`,
+        },
+        port.verifier,
+      );
     }
-    await waitForPrice(databases.orders, quote.price);
     const gatewayEnv = {
       ...production,
       RATE_LIMIT_MUTATIONS: '1000000000',
@@ -241,9 +259,9 @@ export async function startBenchStack(
       ORDER_STATUS_CHANNEL_PREFIX: statusChannelPrefix,
       PRICE_POINTS_CHANNEL_PREFIX: pricePointsChannelPrefix,
     };
-    const gateway = await spawnBenchService('gateway/src/index.ts', gatewayEnv);
-    processes.push(gateway);
-    await gateway.ready(60_000);
+    const gateway = await started('gateway/src/index.ts', gatewayEnv, port.gateway);
+    await Promise.all(processes.map((service) => service.ready(60_000)));
+    await waitForPrice(databases.orders, quote.price);
     const url = `http://127.0.0.1:${gateway.port}/graphql`;
     const asAdmin = await signAs('bench-admin', true);
     await graphql(
@@ -279,7 +297,7 @@ export async function startBenchStack(
       kafka,
       topics,
       ordersDatabaseUrl: databases.orders,
-      ordersUrl: subgraphUrl(orders),
+      ordersUrl: subgraphUrl(port.orders),
       asUserToOrders,
       userId: createUser.id,
       asUser,

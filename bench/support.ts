@@ -38,8 +38,12 @@ let built = false;
 export async function spawnBenchService(
   entry: string,
   env: Record<string, string>,
-  /** Another build of the service to run (a path from the repository's root), for an A/B. */
-  bundle?: string,
+  options: {
+    /** Another build of the service to run (a path from the repository's root), for an A/B. */
+    bundle?: string;
+    /** The port to listen on; a free one when not given. */
+    port?: number;
+  } = {},
 ): Promise<ServiceProcess> {
   if (!built) {
     execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build.ts')], {
@@ -47,7 +51,7 @@ export async function spawnBenchService(
     });
     built = true;
   }
-  return spawnService(entry, env, { built: true, bundle });
+  return spawnService(entry, env, { built: true, ...options });
 }
 
 /** Stops the broker if this run started it (as the tests do), unless KEEP_KAFKA=1 keeps it for the next. */

@@ -18,6 +18,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A port for each name, all different, that were free a moment ago (each held until all are chosen). */
+export async function distinctFreePorts<Name extends string>(
+  names: readonly Name[],
+): Promise<Record<Name, number>> {
+  const servers = await Promise.all(
+    names.map(
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return Object.fromEntries(names.map((name, i) => [name, ports[i]!])) as Record<Name, number>;
+}
+
 export interface ServiceProcess {
   child: ChildProcess;
   port: number;
