@@ -119,7 +119,12 @@ describe('each service reaches Kafka as its own SCRAM user, writing only the top
   }, 60_000);
 
   it('lets the verifier read its requests in its own group, and no other group', async () => {
-    const consumer = verifier.consumer({ groupId: 'verifier', allowAutoTopicCreation: false });
+    // Fetches that wait at most half a second: its disconnect waits for the one in flight.
+    const consumer = verifier.consumer({
+      groupId: 'verifier',
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 500,
+    });
     started.push(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: OrderTopics.verificationRequests, fromBeginning: true });

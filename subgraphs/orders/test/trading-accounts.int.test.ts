@@ -202,7 +202,11 @@ describe('trading accounts in the orders service', () => {
     const kafka = createKafka({ clientId: 'test', brokers: kafkaBrokers(), logger: testLogger('kafka') });
     const kafkaAdmin = kafka.admin();
     await kafkaAdmin.connect();
-    const consumer = kafka.consumer({ groupId: `test-requests-${userId}-${Date.now()}` });
+    // Fetches that wait at most half a second: its disconnect waits for the one in flight.
+    const consumer = kafka.consumer({
+      groupId: `test-requests-${userId}-${Date.now()}`,
+      maxWaitTimeInMs: 500,
+    });
     try {
       const { order } = await buy(userId, { stockId: STOCK_ID, quantity: 2 });
       // The relay publishes the request; the broker then loses it before any verifier reads it.

@@ -95,6 +95,8 @@ describe('stocks onboard themselves: listing, fetching and delisting', () => {
       logger: testLogger('kafka'),
     }).consumer({
       groupId: `t-${suffix}`,
+      // Fetches that wait at most half a second: its disconnect waits for the one in flight.
+      maxWaitTimeInMs: 500,
     });
     await announcements.connect();
     await announcements.subscribe({ topic: stack.topics.stockListings, fromBeginning: true });

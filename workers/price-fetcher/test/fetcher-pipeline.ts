@@ -61,6 +61,8 @@ export async function startFetcherPipeline(fetcherEnv: Record<string, string>, s
   await ingestor.start();
   const consumer: Consumer = createKafka({ clientId: 't', brokers: kafkaBrokers(), logger }).consumer({
     groupId: `t-${suffix}`,
+    // Fetches that wait at most half a second: its disconnect waits for the one in flight.
+    maxWaitTimeInMs: 500,
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
