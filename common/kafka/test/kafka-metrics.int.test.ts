@@ -1,4 +1,4 @@
-import { createKafka, ensureTopics, instrumentConsumer } from '@brokerage/kafka';
+import { createInstrumentedConsumer, createKafka, ensureTopics, instrumentConsumer } from '@brokerage/kafka';
 import { Registry } from 'prom-client';
 import { eventually } from '../../../test/support/price-series';
 import { kafkaBrokers, testLogger, uniqueSuffix } from '../../../test/support/services';
@@ -42,6 +42,45 @@ describe('consumer metrics', () => {
         20_000,
       );
       expect(await sample('kafka_consumer_messages_total')).toBe(10);
+    } finally {
+      await consumer.disconnect();
+      await admin.deleteTopics({ topics: [topic] });
+      await admin.disconnect();
+    }
+  });
+
+  it('stops an idle platform consumer without waiting out a long fetch', async () => {
+    // A consumer's disconnect waits for its fetch in flight; on an idle topic that fetch lasts
+    // maxWaitTimeInMs (kafkajs' default: 5 s), and every graceful stop of a service waits for it.
+    const kafka = createKafka({
+      clientId: 'idle-stop-test',
+      brokers: kafkaBrokers(),
+      logger: testLogger('kafka'),
+    });
+    const topic = `metrics.idle.${uniqueSuffix()}`;
+    const groupId = `idle-${uniqueSuffix()}`;
+    await ensureTopics(kafka, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
+    const admin = kafka.admin();
+    await admin.connect();
+    const consumer = createInstrumentedConsumer(kafka, {
+      groupId,
+      admin,
+      topics: [topic],
+      registry: new Registry(),
+    });
+    try {
+      const fetching = new Promise<void>((resolve) =>
+        consumer.on(consumer.events.FETCH_START, () => resolve()),
+      );
+      await consumer.connect();
+      await consumer.subscribe({ topic });
+      await consumer.run({ eachMessage: async () => undefined });
+      await fetching;
+      // Well inside the first long fetch, had it been one.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const started = performance.now();
+      await consumer.disconnect();
+      expect(performance.now() - started).toBeLessThan(2_500);
     } finally {
       await consumer.disconnect();
       await admin.deleteTopics({ topics: [topic] });

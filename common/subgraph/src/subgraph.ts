@@ -207,7 +207,7 @@ export async function startDatabaseSubgraph<C extends RequestContext>(
       stop: async () => server?.stop(),
     };
     // The consumers as one part: started in turn, stopped side by side (each stop waits for its
-    // consumer's fetch in flight, up to kafkajs' maxWaitTimeInMs, 5 s).
+    // consumer's fetch in flight, up to its maxWaitTimeInMs).
     const startedConsumers = new StartedParts(logger);
     const consumersPart: ServicePart = {
       name: 'consumers',

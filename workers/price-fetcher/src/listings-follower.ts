@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InternalTokens } from '@brokerage/auth';
 import { SubgraphClient } from '@brokerage/graphql';
-import { consumerGaveUp } from '@brokerage/kafka';
+import { consumerGaveUp, PLATFORM_CONSUMER_DEFAULTS } from '@brokerage/kafka';
 import { decodeJson, type Logger } from '@brokerage/service';
 import {
   STOCK_LISTINGS_QUERY,
@@ -42,8 +42,8 @@ export class ListingsFollower {
 
   constructor(private readonly options: ListingsFollowerOptions) {
     this.consumer = options.kafka.consumer({
+      ...PLATFORM_CONSUMER_DEFAULTS,
       groupId: `${options.groupPrefix}-${randomUUID()}`,
-      allowAutoTopicCreation: false,
     });
     this.failed = consumerGaveUp(this.consumer);
   }

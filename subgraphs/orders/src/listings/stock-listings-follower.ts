@@ -1,4 +1,4 @@
-import { consumerGaveUp } from '@brokerage/kafka';
+import { consumerGaveUp, PLATFORM_CONSUMER_DEFAULTS } from '@brokerage/kafka';
 import { decodeJson, type Logger } from '@brokerage/service';
 import { stockListingEventSchema, type StockListingEvent } from '@brokerage/stocks-contract';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
@@ -36,7 +36,7 @@ export class StockListingsFollower {
   readonly failed: Promise<Error>;
 
   constructor(private readonly options: StockListingsFollowerOptions) {
-    this.consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
+    this.consumer = options.kafka.consumer({ ...PLATFORM_CONSUMER_DEFAULTS, groupId: options.groupId });
     this.startFailed = new Promise((resolve) => (this.reportStartFailure = resolve));
     this.failed = Promise.race([consumerGaveUp(this.consumer), this.startFailed]);
     this.messages = new Counter({
