@@ -29,10 +29,13 @@ export class WebhookSender {
   ) {
     // No cap on connections per origin: the claims bound attempts per endpoint already, and
     // endpoints of different users on one origin must not queue behind each other.
+    // undici's own timeouts are a backstop a little past the attempt's deadline (the signal in
+    // send), which ends the attempt first.
+    const backstopMs = timeoutMs + 1_000;
     this.agent = new Agent({
-      connect: { timeout: timeoutMs, lookup: guard.lookup() },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      connect: { timeout: backstopMs, lookup: guard.lookup() },
+      headersTimeout: backstopMs,
+      bodyTimeout: backstopMs,
       keepAliveTimeout: 10_000,
     });
   }
@@ -69,8 +72,11 @@ export class WebhookSender {
         error: code >= 300 && code < 400 ? `redirect (${code}) not followed` : `answered ${code}`,
       };
     } catch (error) {
-      const timedOut = signal.aborted && !shutdown.aborted;
       const cause = (error as { cause?: Error }).cause;
+      // Should undici's backstop fire first (a stalled event loop runs both timers in one turn),
+      // it is the same event for the endpoint's owner.
+      const timedOut =
+        (signal.aborted && !shutdown.aborted) || [error, cause].some((failure) => isUndiciTimeout(failure));
       const message = timedOut
         ? `no answer within ${this.timeoutMs} ms`
         : (cause?.message ?? (error as Error).message);
@@ -81,4 +87,14 @@ export class WebhookSender {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+const UNDICI_TIMEOUTS = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+function isUndiciTimeout(error: unknown): boolean {
+  return UNDICI_TIMEOUTS.has((error as { code?: unknown } | undefined)?.code as string);
 }
