@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { InternalTokens } from '@brokerage/auth';
 import { observabilityPlugin, startGraphQLHttpServer } from '@brokerage/graphql';
-import { createRedis, redisReadiness } from '@brokerage/redis';
+import { closeRedis, createRedis, redisReadiness } from '@brokerage/redis';
 import { createLogger, createMetrics, stopInOrder, type Logger } from '@brokerage/service';
 import type { GatewayConfig } from './config';
 import { createExplorerRoutes } from './explorer';
@@ -156,7 +156,7 @@ export async function start(
         ],
       })),
   }).catch(async (error: unknown) => {
-    await Promise.all([fetcher.close(), feed.close(), priceFeed.close(), redis.quit()]);
+    await Promise.all([fetcher.close(), feed.close(), priceFeed.close(), closeRedis(redis)]);
     throw error;
   });
   const subscriptions = attachSubscriptionServer({
@@ -195,7 +195,7 @@ export async function start(
           ['subgraph connections', () => fetcher.close()],
           ['redis', () => feed.close()],
           ['redis prices', () => priceFeed.close()],
-          ['redis commands', () => redis.quit()],
+          ['redis commands', () => closeRedis(redis)],
         ],
         logger,
       ),

@@ -57,3 +57,21 @@ export function redisReadiness(redis: Redis) {
     await redis.ping();
   };
 }
+
+/**
+ * Closes a client at a service's stop: QUIT when connected (Redis answers what was sent before
+ * it), otherwise drops the connection and ends the reconnection attempts. A fail-fast client
+ * refuses QUIT while Redis is unreachable, and a patient one would queue it until Redis is back:
+ * either way the stop must not fail or wait on Redis.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    try {
+      await redis.quit();
+      return;
+    } catch {
+      // The connection dropped while quitting: nothing is left to say to Redis.
+    }
+  }
+  redis.disconnect();
+}

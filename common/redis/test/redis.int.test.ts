@@ -1,4 +1,4 @@
-import { createRedis, type Redis } from '@brokerage/redis';
+import { closeRedis, createRedis, type Redis } from '@brokerage/redis';
 import { isStoreUnavailable } from '@brokerage/service';
 import { startTcpProxy, type TcpProxy } from '../../../scripts/tcp-front';
 import { eventually } from '../../../test/support/price-series';
@@ -86,5 +86,33 @@ describe('Redis unreachable', () => {
     front.restore();
     await expect(write).resolves.toBe('OK');
     expect(await patient.get('queued')).toBe('kept');
+  });
+
+  it('closes a client at a stop while Redis is unreachable, without failing or waiting', async () => {
+    const url = `redis://${front.address}`;
+    const clients = [
+      createRedis({ url, keyPrefix: prefix, logger: testLogger('redis'), failFast: true }),
+      createRedis({ url, keyPrefix: prefix, logger: testLogger('redis') }),
+    ];
+    await Promise.all(clients.map((client) => client.ping()));
+    front.cut();
+    try {
+      await eventually(
+        async () => clients.map((client) => client.status),
+        (statuses) => statuses.every((status) => status !== 'ready'),
+        10_000,
+      );
+      // What a stop did before: the fail-fast client refuses QUIT outright.
+      await expect(clients[0]!.quit()).rejects.toThrow();
+      const started = Date.now();
+      await Promise.all(clients.map((client) => closeRedis(client)));
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      front.restore();
+    }
+    // Closed for good: Redis reachable again (the first retries come within a second) does not
+    // bring them back.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(clients.map((client) => client.status)).not.toContain('ready');
   });
 });

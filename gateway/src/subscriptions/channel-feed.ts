@@ -1,4 +1,4 @@
-import { createRedis, type Redis } from '@brokerage/redis';
+import { closeRedis, createRedis, type Redis } from '@brokerage/redis';
 import { type Logger } from '@brokerage/service';
 
 /**
@@ -98,6 +98,6 @@ export class ChannelFeed<E> {
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await this.subscriber.quit();
+    await closeRedis(this.subscriber);
   }
 }

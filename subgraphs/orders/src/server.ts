@@ -11,7 +11,7 @@ import {
   createKafka,
   kafkaConnectionsPart,
 } from '@brokerage/kafka';
-import { createRedis, redisReadiness } from '@brokerage/redis';
+import { closeRedis, createRedis, redisReadiness } from '@brokerage/redis';
 import { createLogger, type Logger } from '@brokerage/service';
 import { startDatabaseSubgraph, type RunningSubgraph } from '@brokerage/subgraph';
 import { StockCatalogue } from './clients/stock-catalogue';
@@ -127,7 +127,7 @@ export function start(
         ...kafkaConnectionsPart({ admin, producer }, logger),
         ready: { kafka: kafkaReadiness(admin) },
       });
-      kit.addPart({ name: 'redis', stop: () => redis.quit(), ready: { redis: redisReadiness(redis) } });
+      kit.addPart({ name: 'redis', stop: () => closeRedis(redis), ready: { redis: redisReadiness(redis) } });
       kit.addPart({ name: 'outbox relay', start: async () => relay.start(), stop: () => relay.stop() });
       kit.addPart({ name: 'overdue sweep', start: async () => overdue.start(), stop: () => overdue.stop() });
       kit.addConsumer({

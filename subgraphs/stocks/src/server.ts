@@ -8,7 +8,7 @@ import {
   createKafka,
   kafkaConnectionsPart,
 } from '@brokerage/kafka';
-import { createRedis, redisReadiness } from '@brokerage/redis';
+import { closeRedis, createRedis, redisReadiness } from '@brokerage/redis';
 import { createLogger, type Logger } from '@brokerage/service';
 import { startDatabaseSubgraph, type RunningSubgraph } from '@brokerage/subgraph';
 import { STOCK_LISTINGS_TOPIC_SETTINGS } from '@brokerage/stocks-contract';
@@ -63,7 +63,7 @@ export function start(
         registry: kit.registry,
       });
       const listingsTopic = ownedTopicConfig(config.STOCK_LISTINGS_TOPIC, config);
-      kit.addPart({ name: 'redis', stop: () => redis.quit(), ready: { redis: redisReadiness(redis) } });
+      kit.addPart({ name: 'redis', stop: () => closeRedis(redis), ready: { redis: redisReadiness(redis) } });
       kit.addPart({
         name: 'kafka topics',
         start: () =>

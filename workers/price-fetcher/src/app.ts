@@ -1,4 +1,4 @@
-import { createRedis, redisReadiness } from '@brokerage/redis';
+import { closeRedis, createRedis, redisReadiness } from '@brokerage/redis';
 import { type Logger, type ServicePart } from '@brokerage/service';
 import { createWorkerApp, type WorkerApp, type WorkerKit } from '@brokerage/worker';
 import { CheckpointStore } from './checkpoints';
@@ -54,7 +54,7 @@ function fetcherParts(
   });
 
   return [
-    { name: 'redis', stop: () => redis.quit(), ready: { redis: redisReadiness(redis) } },
+    { name: 'redis', stop: () => closeRedis(redis), ready: { redis: redisReadiness(redis) } },
     { name: 'kafka producer', start: () => publishing.start(), stop: () => publishing.stop() },
     { name: 'price source', start: () => source.start(), stop: () => source.stop() },
     {

@@ -1,5 +1,5 @@
 import { consumerGaveUp, createInstrumentedConsumer, waitForTopics } from '@brokerage/kafka';
-import { createRedis, redisReadiness } from '@brokerage/redis';
+import { closeRedis, createRedis, redisReadiness } from '@brokerage/redis';
 import { stopInOrder, type Logger } from '@brokerage/service';
 import { createWorkerApp, type WorkerApp } from '@brokerage/worker';
 import type { PriceIngestorConfig } from './config';
@@ -31,7 +31,7 @@ export function createApp(config: PriceIngestorConfig, logger: Logger): PriceIng
       });
       const ingestion = new QuoteIngestion({ consumer, store, config, logger, registry });
       return [
-        { name: 'redis', stop: () => redis.quit(), ready: { redis: redisReadiness(redis) } },
+        { name: 'redis', stop: () => closeRedis(redis), ready: { redis: redisReadiness(redis) } },
         {
           name: 'kafka connections',
           // Independent round trips, side by side; the subscription needs the topic to exist. It
