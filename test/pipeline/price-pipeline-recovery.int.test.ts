@@ -22,6 +22,8 @@ describe('price pipeline recovery', () => {
   let brokers: string;
   let redis: Redis;
   const processes: ServiceProcess[] = [];
+  /** While true, a worker that exits is started again (restartedWhenItExits). */
+  let orchestrating = true;
 
   beforeAll(async () => {
     broker = await startDedicatedBroker();
@@ -34,6 +36,7 @@ describe('price pipeline recovery', () => {
   }, 120_000);
 
   afterAll(async () => {
+    orchestrating = false;
     await Promise.all(processes.map((process) => process.kill('SIGKILL')));
     broker.destroy();
     const keys = await redis.keys(`test:${suffix}:*`);
@@ -66,6 +69,26 @@ describe('price pipeline recovery', () => {
     return service;
   }
 
+  // A worker whose Kafka consumer gives up exits on purpose, and the orchestrator starts it again.
+  // kafkajs may give up while the only broker restarts ("Failed to find group coordinator", not
+  // retried), so during that step the test plays the orchestrator.
+  function restartedWhenItExits(
+    service: ServiceProcess,
+    make: () => Promise<ServiceProcess>,
+    replace: (next: ServiceProcess) => void,
+  ) {
+    service.child.once('exit', () => {
+      if (!orchestrating) return;
+      started(make).then(
+        (next) => {
+          replace(next);
+          restartedWhenItExits(next, make, replace);
+        },
+        (error: unknown) => process.stderr.write(`restart failed: ${String(error)}\n`),
+      );
+    });
+  }
+
   it('loses no minute and repeats none across a fetcher crash, an ingestor crash and a broker restart', async () => {
     let fetcherProcess = await started(fetcher);
     let ingestorProcess = await started(ingestor);
@@ -83,6 +106,8 @@ describe('price pipeline recovery', () => {
     ingestorProcess = await started(ingestor);
 
     // The broker goes away and comes back: producers and consumers retry and lose nothing acknowledged.
+    restartedWhenItExits(fetcherProcess, fetcher, (next) => (fetcherProcess = next));
+    restartedWhenItExits(ingestorProcess, ingestor, (next) => (ingestorProcess = next));
     await sleep(3_000);
     broker.stop();
     await sleep(3_000);
@@ -97,6 +122,7 @@ describe('price pipeline recovery', () => {
       );
       expect(actual).toEqual(series);
     }
+    orchestrating = false;
     await Promise.all([fetcherProcess.kill('SIGTERM'), ingestorProcess.kill('SIGTERM')]);
   }, 240_000);
 });
